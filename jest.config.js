@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  testTimeout: 120000,
+  // Fault tests spawn processes and race truncations: one file at a time keeps
+  // them from starving each other on a 2-core machine.
+  maxWorkers: 1,
+};

@@ -1,0 +1,48 @@
+// Loads the native addon (a prebuild from prebuilds/ when one matches, else
+// the local build/ from `npm install`) and tells it how to build our errors.
+import { join } from 'node:path';
+import {
+  MappedFileClosed, MappedFileIOError, MappedFileTruncated, outOfRange, systemError,
+} from './errors';
+
+export interface NativeMapping {
+  /** Copies `length` (<= 8) bytes at absolute `offset` into `binding.scratch`. */
+  read(offset: number, length: number): void;
+  copyTo(target: Uint8Array, targetStart: number, offset: number, length: number): number;
+  snapshot(offset: number, length: number): Buffer;
+  fileSize(): number;
+  mappedSize(): number;
+  close(): void;
+}
+
+interface Binding {
+  NativeMapping: new (fd: number, validationMode: number, path: string) => NativeMapping;
+  scratch: Buffer;
+  setErrorFactory(factory: typeof makeError): void;
+  setGuardEnabledForTesting(enabled: boolean): void;
+}
+
+// Error kinds, in step with ErrorKind in native/addon.cc.
+const enum ErrorKind { Truncated = 0, IO = 1, Closed = 2, OutOfRange = 3, System = 4 }
+
+function makeError(kind: ErrorKind, path: string, offset?: number, length?: number, fileSize?: number,
+  errno?: number, syscall?: string, detail?: string): Error {
+  const details = { path, offset, length, fileSize, errno: errno || undefined };
+  switch (kind) {
+    case ErrorKind.Truncated: return new MappedFileTruncated(details);
+    case ErrorKind.IO: return new MappedFileIOError(details);
+    case ErrorKind.Closed: return new MappedFileClosed(details);
+    case ErrorKind.System: return systemError(errno ?? 0, syscall ?? 'mmap', path, detail);
+    default: return outOfRange('offset', 'inside the mapping', offset);
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const loadBinding: (dir: string) => unknown = require('node-gyp-build');
+
+export const binding = loadBinding(join(__dirname, '..')) as Binding;
+binding.setErrorFactory(makeError);
+
+// Test-only switch used to prove that the fault tests can fail: with it, a
+// fault crashes the process exactly as an unguarded mapping would.
+if (process.env.SAFE_MMAP_TEST_DISABLE_GUARD === '1') binding.setGuardEnabledForTesting(false);

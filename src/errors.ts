@@ -1,0 +1,139 @@
+// Error classes thrown by safe-mmap, plus the Node-style argument and system
+// errors (same classes and `code`s as Buffer and fs give, so callers can
+// handle both alike).
+import { inspect, getSystemErrorMap } from 'node:util';
+
+export interface MappedFileErrorDetails {
+  path: string;
+  offset?: number;
+  length?: number;
+  fileSize?: number;
+  errno?: number;
+}
+
+/** Base class of every error about a mapped file's contents or lifetime. */
+export class MappedFileError extends Error {
+  readonly code: string;
+  readonly path: string;
+  readonly offset: number | undefined;
+  readonly length: number | undefined;
+  /** The file's size on disk when the error was detected, when known. */
+  readonly fileSize: number | undefined;
+  /** errno of a failed system call behind the error, when there was one. */
+  readonly errno: number | undefined;
+
+  constructor(code: string, message: string, details: MappedFileErrorDetails) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.path = details.path;
+    this.offset = details.offset;
+    this.length = details.length;
+    this.fileSize = details.fileSize;
+    this.errno = details.errno;
+  }
+}
+
+/** The range read lies (partly) past the file's current end: it shrank after it was mapped. */
+export class MappedFileTruncated extends MappedFileError {
+  constructor(details: MappedFileErrorDetails) {
+    super('ERR_MAPPED_FILE_TRUNCATED',
+      `${describeRange(details)} of '${details.path}' is past the end of the file ` +
+      `(now ${details.fileSize ?? 'unknown'} bytes): it was truncated after it was mapped`,
+      details);
+  }
+}
+
+/** The range is inside the file but a page of it could not be read (EIO, a vanished mount...). */
+export class MappedFileIOError extends MappedFileError {
+  constructor(details: MappedFileErrorDetails) {
+    const cause = details.errno ? describeErrno(details.errno) : 'the page could not be read from storage';
+    super('ERR_MAPPED_FILE_IO', `I/O error reading ${describeRange(details)} of '${details.path}': ${cause}`, details);
+  }
+}
+
+/** The MappedFile (or the file of a view) was closed. */
+export class MappedFileClosed extends MappedFileError {
+  constructor(details: MappedFileErrorDetails) {
+    super('ERR_MAPPED_FILE_CLOSED', `'${details.path}' was closed`, details);
+  }
+}
+
+function describeRange({ offset, length }: MappedFileErrorDetails): string {
+  return offset === undefined ? 'a read' : `${length} bytes at offset ${offset}`;
+}
+
+function describeErrno(errno: number): string {
+  const entry = getSystemErrorMap().get(-Math.abs(errno));
+  return entry ? `${entry[0]}: ${entry[1]}` : `errno ${errno}`;
+}
+
+/** An fs-style system error: `ENOENT: no such file or directory, open '/x'`. */
+export function systemError(errno: number, syscall: string, path: string, detail?: string): NodeJS.ErrnoException {
+  const [code, description] = getSystemErrorMap().get(-Math.abs(errno)) ?? ['UNKNOWN', 'unknown error'];
+  const error: NodeJS.ErrnoException = new Error(`${code}: ${detail ?? description}, ${syscall} '${path}'`);
+  error.errno = -Math.abs(errno);
+  error.code = code;
+  error.syscall = syscall;
+  error.path = path;
+  return error;
+}
+
+// ---- Node-style argument errors (lib/internal/errors.js shapes) ----
+
+type NodeStyleError = (TypeError | RangeError) & { code: string };
+
+function withCode<E extends Error>(error: E, code: string): E & { code: string } {
+  const coded = Object.assign(error, { code });
+  // Node prints these as `TypeError [ERR_X]: message`; keep `name` the plain class.
+  return coded;
+}
+
+export function invalidArgType(name: string, expected: string, actual: unknown): NodeStyleError {
+  return withCode(new TypeError(`The "${name}" argument must be ${expected}. Received ${describeReceived(actual)}`),
+    'ERR_INVALID_ARG_TYPE');
+}
+
+export function invalidArgValue(name: string, value: unknown, reason: string): NodeStyleError {
+  return withCode(new TypeError(`The argument '${name}' ${reason}. Received ${inspect(value)}`), 'ERR_INVALID_ARG_VALUE');
+}
+
+export function outOfRange(name: string, range: string, received: unknown): NodeStyleError {
+  return withCode(new RangeError(`The value of "${name}" is out of range. It must be ${range}. ` +
+    `Received ${formatReceivedNumber(received)}`), 'ERR_OUT_OF_RANGE');
+}
+
+export function bufferOutOfBounds(): NodeStyleError {
+  return withCode(new RangeError('Attempt to access memory outside buffer bounds'), 'ERR_BUFFER_OUT_OF_BOUNDS');
+}
+
+export function unknownEncoding(encoding: unknown): NodeStyleError {
+  return withCode(new TypeError(`Unknown encoding: ${String(encoding)}`), 'ERR_UNKNOWN_ENCODING');
+}
+
+function describeReceived(value: unknown): string {
+  if (value == null) return String(value);
+  if (typeof value === 'function') return `function ${value.name}`;
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name;
+    return name ? `an instance of ${name}` : inspect(value, { depth: -1 });
+  }
+  let shown = inspect(value, { colors: false });
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  return `type ${typeof value} (${shown})`;
+}
+
+function formatReceivedNumber(value: unknown): string {
+  if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) > 2 ** 32) {
+    return addNumericalSeparator(String(value));
+  }
+  return inspect(value);
+}
+
+function addNumericalSeparator(digits: string): string {
+  let result = '';
+  let end = digits.length;
+  const start = digits[0] === '-' ? 1 : 0;
+  for (; end >= start + 4; end -= 3) result = `_${digits.slice(end - 3, end)}${result}`;
+  return `${digits.slice(0, end)}${result}`;
+}

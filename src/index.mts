@@ -1,0 +1,20 @@
+// ESM entry: re-exports the CommonJS objects themselves, so that `instanceof`
+// agrees whichever way the package was loaded.
+import safeMmap from './index.js';
+
+type Cjs = typeof import('./index.js');
+export const open: Cjs['open'] = safeMmap.open;
+export const MappedFile: Cjs['MappedFile'] = safeMmap.MappedFile;
+export type MappedFile = import('./index.js').MappedFile;
+export const MappedView: Cjs['MappedView'] = safeMmap.MappedView;
+export type MappedView = import('./index.js').MappedView;
+export const MappedFileError: Cjs['MappedFileError'] = safeMmap.MappedFileError;
+export type MappedFileError = import('./index.js').MappedFileError;
+export const MappedFileTruncated: Cjs['MappedFileTruncated'] = safeMmap.MappedFileTruncated;
+export type MappedFileTruncated = import('./index.js').MappedFileTruncated;
+export const MappedFileIOError: Cjs['MappedFileIOError'] = safeMmap.MappedFileIOError;
+export type MappedFileIOError = import('./index.js').MappedFileIOError;
+export const MappedFileClosed: Cjs['MappedFileClosed'] = safeMmap.MappedFileClosed;
+export type MappedFileClosed = import('./index.js').MappedFileClosed;
+export type { OpenOptions, ValidationMode, MappedFileErrorDetails } from './index.js';
+export default safeMmap;

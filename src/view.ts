@@ -1,0 +1,126 @@
+// MappedView: a live, read-only window onto a MappedFile. It holds offsets,
+// never addresses; each access goes through the native guard and the file's
+// validation mode, and every byte it returns was copied under the guard.
+import { isUint8Array } from 'node:util/types';
+import { binding, NativeMapping } from './binding';
+import { invalidArgType, outOfRange, unknownEncoding } from './errors';
+import { clampRelativeIndex, toIntegerOr, validateReadOffset } from './validate';
+
+const scratch = binding.scratch;
+
+/** What a view needs from its file: the native mapping and a display path. */
+export interface ViewSource {
+  readonly path: string;
+  readonly native: NativeMapping;
+}
+
+export class MappedView {
+  /** Offset of this view's first byte within the file. */
+  readonly byteOffset: number;
+  readonly length: number;
+  readonly #source: ViewSource;
+
+  /** @internal Views are made by MappedFile#view and MappedView#subarray. */
+  constructor(source: ViewSource, byteOffset: number, length: number) {
+    this.#source = source;
+    this.byteOffset = byteOffset;
+    this.length = length;
+  }
+
+  /** Path of the mapped file. */
+  get path(): string {
+    return this.#source.path;
+  }
+
+  // Validates like Buffer, copies `byteLength` bytes into the scratch buffer.
+  #load(offset: unknown, byteLength: number): Buffer {
+    validateReadOffset(offset, byteLength, this.length);
+    this.#source.native.read(this.byteOffset + offset, byteLength);
+    return scratch;
+  }
+
+  readUInt8(offset: number = 0): number { return this.#load(offset, 1).readUInt8(0); }
+  readInt8(offset: number = 0): number { return this.#load(offset, 1).readInt8(0); }
+  readUInt16LE(offset: number = 0): number { return this.#load(offset, 2).readUInt16LE(0); }
+  readUInt16BE(offset: number = 0): number { return this.#load(offset, 2).readUInt16BE(0); }
+  readInt16LE(offset: number = 0): number { return this.#load(offset, 2).readInt16LE(0); }
+  readInt16BE(offset: number = 0): number { return this.#load(offset, 2).readInt16BE(0); }
+  readUInt32LE(offset: number = 0): number { return this.#load(offset, 4).readUInt32LE(0); }
+  readUInt32BE(offset: number = 0): number { return this.#load(offset, 4).readUInt32BE(0); }
+  readInt32LE(offset: number = 0): number { return this.#load(offset, 4).readInt32LE(0); }
+  readInt32BE(offset: number = 0): number { return this.#load(offset, 4).readInt32BE(0); }
+  readFloatLE(offset: number = 0): number { return this.#load(offset, 4).readFloatLE(0); }
+  readFloatBE(offset: number = 0): number { return this.#load(offset, 4).readFloatBE(0); }
+  readDoubleLE(offset: number = 0): number { return this.#load(offset, 8).readDoubleLE(0); }
+  readDoubleBE(offset: number = 0): number { return this.#load(offset, 8).readDoubleBE(0); }
+  readBigUInt64LE(offset: number = 0): bigint { return this.#load(offset, 8).readBigUInt64LE(0); }
+  readBigUInt64BE(offset: number = 0): bigint { return this.#load(offset, 8).readBigUInt64BE(0); }
+  readBigInt64LE(offset: number = 0): bigint { return this.#load(offset, 8).readBigInt64LE(0); }
+  readBigInt64BE(offset: number = 0): bigint { return this.#load(offset, 8).readBigInt64BE(0); }
+
+  /** A view of [start, end) of this view, with TypedArray#subarray's rules. Nothing is copied. */
+  subarray(start?: number, end?: number): MappedView {
+    const from = clampRelativeIndex(start, this.length, 0);
+    const to = clampRelativeIndex(end, this.length, this.length);
+    return new MappedView(this.#source, this.byteOffset + from, Math.max(to - from, 0));
+  }
+
+  /** Alias of subarray, as on Buffer: a view, not a copy. */
+  slice(start?: number, end?: number): MappedView {
+    return this.subarray(start, end);
+  }
+
+  /** A new JS-owned Buffer with this view's bytes. It never changes afterwards and never faults. */
+  snapshot(): Buffer {
+    return this.#source.native.snapshot(this.byteOffset, this.length);
+  }
+
+  /** Buffer#toString: decodes [start, end) of the view. */
+  toString(encoding?: BufferEncoding, start?: number, end?: number): string {
+    // Buffer#toString's own clamping, step for step (lib/buffer.js).
+    const length = this.length;
+    let from: number = start as number;
+    let to: number = end as number;
+    if (arguments.length === 0) { from = 0; to = length; } else {
+      if (from <= 0) from = 0;
+      else if (from >= length) return '';
+      else from = Math.trunc(from) || 0;
+      if (to === undefined || to > length) to = length;
+      else to = Math.trunc(to) || 0;
+      if (to <= from) return '';
+    }
+    let name = 'utf8';
+    if (encoding !== undefined) {
+      name = (encoding as unknown as string) + '';  // Buffer coerces the same way (a Symbol throws)
+      if (!Buffer.isEncoding(name)) throw unknownEncoding(encoding);
+    }
+    return this.#source.native.snapshot(this.byteOffset + from, to - from).toString(name as BufferEncoding);
+  }
+
+  /**
+   * Buffer#copy: copies [sourceStart, sourceEnd) of the view into target at
+   * targetStart and returns the number of bytes copied.
+   */
+  copy(target: Uint8Array, targetStart?: number, sourceStart?: number, sourceEnd?: number): number {
+    // lib/buffer.js _copy, with this view as the source.
+    if (!isUint8Array(target)) throw invalidArgType('target', 'an instance of Buffer or Uint8Array', target);
+    let targetAt = 0;
+    if (targetStart !== undefined) {
+      targetAt = Number.isInteger(targetStart) ? targetStart : toIntegerOr(targetStart, 0);
+      if (targetAt < 0) throw outOfRange('targetStart', '>= 0', targetAt);
+    }
+    let from = 0;
+    if (sourceStart !== undefined) {
+      from = Number.isInteger(sourceStart) ? sourceStart : toIntegerOr(sourceStart, 0);
+      if (from < 0 || from > this.length) throw outOfRange('sourceStart', `>= 0 && <= ${this.length}`, from);
+    }
+    let to = this.length;
+    if (sourceEnd !== undefined) {
+      to = Number.isInteger(sourceEnd) ? sourceEnd : toIntegerOr(sourceEnd, 0);
+      if (to < 0) throw outOfRange('sourceEnd', '>= 0', to);
+    }
+    if (targetAt >= target.length || from >= to) return 0;
+    const count = Math.min(to - from, target.length - targetAt, this.length - from);
+    return this.#source.native.copyTo(target, targetAt, this.byteOffset + from, count);
+  }
+}
