@@ -6,6 +6,10 @@ import { invalidArgType, invalidArgValue } from './errors';
 import { validateInteger } from './validate';
 import { MappedView, ViewSource } from './view';
 
+// Node >= 18.18 defines Symbol.dispose as Symbol.for('nodejs.dispose'); other
+// realms (vm contexts, jest) may lack it, so fall back to the same registered symbol.
+const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
+
 export type ValidationMode = 'always' | 'fault';
 
 export interface OpenOptions {
@@ -71,7 +75,7 @@ export class MappedFile implements ViewSource {
     this.#native.close();
   }
 
-  [Symbol.dispose](): void {
+  [disposeSymbol](): void {
     this.close();
   }
 }

@@ -1,0 +1,97 @@
+// Closing, disposal and garbage collection release the mapping and the
+// descriptor; nothing leaks across many cycles.
+import { readdirSync, readFileSync } from 'node:fs';
+import { MappedFileClosed, open } from '../src';
+import { runNodeScript } from './support/processes';
+import { TempDir } from './support/files';
+
+let dir: TempDir;
+beforeAll(() => { dir = new TempDir(); });
+afterAll(() => dir.remove());
+
+const openDescriptors = () => readdirSync('/proc/self/fd').length;
+const mappingsOf = (path: string) => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((line) => line.endsWith(path)).length;
+
+test('close() unmaps and closes the descriptor; it is idempotent; later access throws MappedFileClosed', () => {
+  const path = dir.patternFile('close', 8192);
+  const descriptorsBefore = openDescriptors();
+  const file = open(path);
+  const view = file.view(10, 100);
+  const nested = view.subarray(5, 50);
+  expect(openDescriptors()).toBe(descriptorsBefore + 1);
+  expect(mappingsOf(path)).toBe(1);
+
+  file.close();
+  file.close();
+  expect(file.closed).toBe(true);
+  expect(openDescriptors()).toBe(descriptorsBefore);
+  expect(mappingsOf(path)).toBe(0);
+  for (const access of [
+    () => view.readUInt8(0), () => nested.readDoubleLE(0), () => view.snapshot(), () => nested.toString('hex'),
+    () => view.copy(Buffer.alloc(4)), () => file.fileSize(),
+  ]) {
+    expect(access).toThrow(MappedFileClosed);
+  }
+  try { view.readUInt32LE(0); } catch (error) {
+    expect(error).toMatchObject({ code: 'ERR_MAPPED_FILE_CLOSED', path, offset: 10, length: 4 });
+  }
+});
+
+test('Symbol.dispose closes the file', () => {
+  const path = dir.patternFile('dispose', 100);
+  // Jest's realm lacks Symbol.dispose; Node defines it as this registered symbol.
+  const file = open(path);
+  const view = file.view();
+  (file as unknown as Record<symbol, () => void>)[Symbol.for('nodejs.dispose')]();
+  expect(file.closed).toBe(true);
+  expect(() => view.readUInt8(0)).toThrow(MappedFileClosed);
+  const child = runNodeScript(`
+    const file = require('.').open(${JSON.stringify(path)});
+    file[Symbol.dispose]();
+    console.log(file.closed);`);
+  expect(child.stdout.trim()).toBe('true');
+});
+
+test('an empty file is a zero-length MappedFile with no mapping', () => {
+  const path = dir.file('empty');
+  const file = open(path);
+  expect(file.size).toBe(0);
+  expect(mappingsOf(path)).toBe(0);
+  expect(file.view().length).toBe(0);
+  expect(file.view().snapshot()).toEqual(Buffer.alloc(0));
+  expect(file.view().toString()).toBe('');
+  file.close();
+});
+
+test('10,000 open/view/snapshot/close cycles leave descriptors and mappings at baseline', () => {
+  const path = dir.patternFile('cycles', 3 * 4096 + 7);
+  const descriptorsBefore = openDescriptors();
+  for (let i = 0; i < 10_000; i++) {
+    const file = open(path);
+    file.view(4096).snapshot();
+    file.close();
+  }
+  expect(openDescriptors()).toBe(descriptorsBefore);
+  expect(mappingsOf(path)).toBe(0);
+});
+
+test('MappedFiles dropped without close() are unmapped and closed by the garbage collector', () => {
+  const path = dir.patternFile('gc', 4096);
+  const child = runNodeScript(`
+    const fs = require('node:fs');
+    const { open } = require('.');
+    const count = () => fs.readdirSync('/proc/self/fd').length;
+    const maps = () => fs.readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => l.endsWith(${JSON.stringify(path)})).length;
+    const before = count();
+    (() => { for (let i = 0; i < 200; i++) open(${JSON.stringify(path)}).view().readUInt8(0); })();
+    const opened = count() - before;
+    (async () => {
+      for (let i = 0; i < 50 && (count() > before || maps() > 0); i++) {
+        global.gc();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      console.log(JSON.stringify({ opened, leftOpen: count() - before, leftMapped: maps() }));
+    })();`, { NODE_OPTIONS: '--expose-gc' });
+  expect(child.status).toBe(0);
+  expect(JSON.parse(child.stdout)).toEqual({ opened: 200, leftOpen: 0, leftMapped: 0 });
+});

@@ -1,0 +1,85 @@
+// The guard claims only its own faults. In a child process with the addon
+// loaded and a guarded read done, foreign signals and faults behave exactly as
+// they would without safe-mmap.
+import { runNodeScript } from './support/processes';
+import { TempDir } from './support/files';
+
+let dir: TempDir;
+let path: string;
+beforeAll(() => { dir = new TempDir(); path = dir.patternFile('chain', 3 * 4096); });
+afterAll(() => dir.remove());
+
+const loadAndRead = (file: string) => `{
+  const { open } = require('.');
+  open(${JSON.stringify(file)}).view().readUInt32LE(0);
+}`;
+
+test('process.kill(process.pid, "SIGBUS") still ends the process by SIGBUS', () => {
+  const child = runNodeScript(`${loadAndRead(path)}
+    process.kill(process.pid, 'SIGBUS');
+    setTimeout(() => console.log('survived'), 1000);`);
+  expect(child.signal).toBe('SIGBUS');
+  expect(child.stdout).not.toContain('survived');
+});
+
+test('a SIGBUS sent by another process is not claimed (its si_code is SI_USER, not a kernel code)', () => {
+  const child = runNodeScript(`${loadAndRead(path)}
+    require('node:child_process').execFileSync('kill', ['-BUS', String(process.pid)]);
+    setTimeout(() => console.log('survived'), 1000);`);
+  expect(child.signal).toBe('SIGBUS');
+});
+
+test('a SIGBUS fault the guard does not claim still crashes by SIGBUS (no loop, no swallow)', () => {
+  // With the claim switched off, the handler must forward to the default
+  // action: the same path every fault outside a guarded range takes.
+  const victim = dir.patternFile('unclaimed', 3 * 4096);
+  const child = runNodeScript(`
+    const fs = require('node:fs');
+    const { open } = require('.');
+    const view = open(${JSON.stringify(victim)}, { validate: 'fault' }).view();
+    fs.truncateSync(${JSON.stringify(victim)}, 0);
+    view.readUInt32LE(8192);
+    console.log('survived');`, { SAFE_MMAP_TEST_DISABLE_GUARD: '1' });
+  expect(child.signal).toBe('SIGBUS');
+  expect(child.stdout).not.toContain('survived');
+});
+
+test('a handler installed before safe-mmap still receives the signals that are not ours', () => {
+  const child = runNodeScript(`
+    process.on('SIGBUS', () => { console.log('previous handler ran'); process.exit(0); });
+    ${loadAndRead(path)}
+    process.kill(process.pid, 'SIGBUS');
+    setTimeout(() => console.log('not delivered'), 2000);`);
+  expect(child.status).toBe(0);
+  expect(child.stdout).toContain('previous handler ran');
+});
+
+// (module (memory 1) (func (export "load") (param i32) (result i32) local.get 0 i32.load))
+const WASM_OUT_OF_BOUNDS = `{
+  const bytes = new Uint8Array([0,97,115,109,1,0,0,0, 1,6,1,96,1,127,1,127, 3,2,1,0, 5,3,1,0,1,
+    7,8,1,4,108,111,97,100,0,0, 10,9,1,7,0,32,0,40,2,0,11]);
+  const { load } = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
+  console.log('in bounds', load(16));
+  try { load(10_000_000); console.log('no error'); }
+  catch (error) { console.log(error.constructor.name, error.message); }
+}`;
+
+test('a WebAssembly out-of-bounds access still traps as a catchable error (SIGSEGV is left to Node)', () => {
+  // V8 bounds-checks wasm memory with guard pages and its SIGSEGV trap
+  // handler on x64 Linux; the trap surfaces as WebAssembly.RuntimeError.
+  const without = runNodeScript(WASM_OUT_OF_BOUNDS);
+  const victim = dir.patternFile('wasm', 3 * 4096);
+  const withSafeMmap = runNodeScript(`
+    const fs = require('node:fs');
+    const { open } = require('.');
+    const view = open(${JSON.stringify(victim)}).view();
+    fs.truncateSync(${JSON.stringify(victim)}, 0);
+    const faultBefore = (() => { try { view.readUInt32LE(8192); } catch (e) { return e.code; } })();
+    ${WASM_OUT_OF_BOUNDS}
+    const faultAfter = (() => { try { view.readUInt32LE(4096); } catch (e) { return e.code; } })();
+    console.log(faultBefore, faultAfter);`);
+  expect(without.stdout).toContain('RuntimeError memory access out of bounds');
+  expect(withSafeMmap.status).toBe(0);
+  expect(withSafeMmap.stdout).toContain(without.stdout);
+  expect(withSafeMmap.stdout).toContain('ERR_MAPPED_FILE_TRUNCATED ERR_MAPPED_FILE_TRUNCATED');
+});

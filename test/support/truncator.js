@@ -1,0 +1,26 @@
+// Program B of the race tests, run as a separate process:
+//   node truncator.js <path> <fileLength> <milliseconds>
+// Repeatedly truncates the file to a random size (often not page-aligned,
+// sometimes 0) and writes the pattern back with write(2) in page-sized steps,
+// so the file only ever holds pattern bytes or is shorter. Exits by itself.
+'use strict';
+const fs = require('node:fs');
+const [path, lengthText, millisecondsText] = process.argv.slice(2);
+const length = Number(lengthText);
+const deadline = Date.now() + Number(millisecondsText);
+
+const pattern = Buffer.allocUnsafe(length);
+for (let i = 0; i < length; i++) pattern[i] = 1 + ((i * 31 + 7) % 255);
+
+let cycles = 0;
+const fd = fs.openSync(path, 'r+');
+while (Date.now() < deadline) {
+  const size = Math.random() < 0.2 ? 0 : Math.floor(Math.random() * length);
+  fs.ftruncateSync(fd, size);
+  for (let at = size; at < length; at += 4096) {
+    fs.writeSync(fd, pattern, at, Math.min(4096, length - at), at);
+  }
+  cycles++;
+}
+fs.closeSync(fd);
+process.stdout.write(JSON.stringify({ cycles }));
