@@ -2,7 +2,7 @@
 // reads it in a loop. Only MappedFileTruncated may come out, nothing crashes,
 // and every byte returned is the pattern byte the file held at that offset
 // (the file never holds anything else, and never a zero).
-import { runTruncator } from './support/processes';
+import { runTruncator, startTruncator } from './support/processes';
 import { TempDir } from './support/files';
 // The reader is plain JS so that the worker test can run the same code.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -36,10 +36,11 @@ test("control: under the same race 'fault' mode does return tail-page zeros, so 
   // race really produces bytes that were never in the file, and that the
   // checks of the test above would see them.
   const path = dir.patternFile('race-control', FILE_LENGTH);
-  const truncator = runTruncator(path, FILE_LENGTH, RACE_MS + 500);
+  const truncator = startTruncator(path, FILE_LENGTH, 4 * RACE_MS);
   await new Promise((resolve) => setTimeout(resolve, 200));
-  const tally = readUnderRace(path, RACE_MS, 'fault');
-  await truncator;
+  const tally = readUnderRace(path, 4 * RACE_MS, 'fault', true);  // stops at the first wrong byte
+  truncator.stop();
+  await truncator.finished;
   expect(tally.wrongBytes).toBeGreaterThan(0);
   expect(tally.firstWrong).toMatch(/: 0 != /);
 });

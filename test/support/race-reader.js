@@ -13,7 +13,7 @@ function patternByte(offset) {
  * @returns {{ reads: number, bytesChecked: number, wrongBytes: number,
  *            errors: Record<string, number>, firstWrong: string | null }}
  */
-function readUnderRace(path, milliseconds, validate = 'always') {
+function readUnderRace(path, milliseconds, validate = 'always', stopAtFirstWrong = false) {
   const file = open(path, { validate });
   const view = file.view();
   const target = Buffer.alloc(64 * 1024);
@@ -29,7 +29,7 @@ function readUnderRace(path, milliseconds, validate = 'always') {
   };
   const deadline = Date.now() + milliseconds;
   let round = 0;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !(stopAtFirstWrong && tally.wrongBytes > 0)) {
     const offset = Math.floor(Math.random() * view.length);
     const length = Math.min(1 + Math.floor(Math.random() * target.length), view.length - offset);
     try {
