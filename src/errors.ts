@@ -1,7 +1,7 @@
 // Error classes thrown by safe-mmap, plus the Node-style argument and system
 // errors (same classes and `code`s as Buffer and fs give, so callers can
 // handle both alike).
-import { inspect, getSystemErrorMap } from 'node:util';
+import { format, inspect, getSystemErrorMap } from 'node:util';
 
 export interface MappedFileErrorDetails {
   path: string;
@@ -108,7 +108,9 @@ export function bufferOutOfBounds(): NodeStyleError {
 }
 
 export function unknownEncoding(encoding: unknown): NodeStyleError {
-  return withCode(new TypeError(`Unknown encoding: ${String(encoding)}`), 'ERR_UNKNOWN_ENCODING');
+  // Node formats this one with '%s' (util.format): 1n stays `1n`, objects are
+  // inspected, where String() would print `1` and `[object Object]`.
+  return withCode(new TypeError(format('Unknown encoding: %s', encoding)), 'ERR_UNKNOWN_ENCODING');
 }
 
 function describeReceived(value: unknown): string {

@@ -30,11 +30,18 @@ export function validateReadOffset(offset: unknown, byteLength: number, viewLeng
   throw outOfRange('offset', `>= 0 and <= ${last}`, offset);
 }
 
-/** TypedArray#subarray's ToIntegerOrInfinity then relative clamping. */
+/**
+ * Buffer#subarray's index rule (lib/buffer.js adjustOffset): truncate, NaN is
+ * 0, negatives count from the end, then clamp to [0, length]. `undefined`
+ * gives `fallback` (Buffer treats an undefined start as 0 and an undefined
+ * end as the length).
+ */
 export function clampRelativeIndex(value: unknown, length: number, fallback: number): number {
   if (value === undefined) return fallback;
-  const number = Number(value);  // throws TypeError for Symbol and BigInt, as TypedArray does
-  const integer = Number.isNaN(number) ? 0 : Math.trunc(number);
+  // Math.trunc coerces as Buffer does: a Symbol or a BigInt throws TypeError.
+  // (Number(value) would accept a BigInt and convert it silently.)
+  const integer = Math.trunc(value as number);
+  if (Number.isNaN(integer)) return 0;
   if (integer < 0) return Math.max(length + integer, 0);
   return Math.min(integer, length);
 }

@@ -3,15 +3,16 @@
 // validation mode, and every byte it returns was copied under the guard.
 import { isUint8Array } from 'node:util/types';
 import { binding, NativeMapping } from './binding';
-import { invalidArgType, outOfRange, unknownEncoding } from './errors';
+import { invalidArgType, MappedFileClosed, outOfRange, unknownEncoding } from './errors';
 import { clampRelativeIndex, toIntegerOr, validateReadOffset } from './validate';
 
 const scratch = binding.scratch;
 
-/** What a view needs from its file: the native mapping and a display path. */
+/** What a view needs from its file: the native mapping, a display path and whether it was closed. */
 export interface ViewSource {
   readonly path: string;
   readonly native: NativeMapping;
+  readonly closed: boolean;
 }
 
 export class MappedView {
@@ -22,14 +23,29 @@ export class MappedView {
 
   /** @internal Views are made by MappedFile#view and MappedView#subarray. */
   constructor(source: ViewSource, byteOffset: number, length: number) {
+    // Making a view touches no memory, so the native side cannot notice a
+    // closed file here: check, so that file.view() and subarray() after
+    // close() throw MappedFileClosed like every other access. Callers have
+    // validated their arguments by now, so argument errors still come first.
+    if (source.closed) throw new MappedFileClosed({ path: source.path, offset: byteOffset, length });
     this.#source = source;
-    this.byteOffset = byteOffset;
-    this.length = length;
+    // `+ 0` turns -0 (a valid offset or length, e.g. file.view(-0)) into 0:
+    // a Buffer never reports -0 as its byteOffset or length.
+    this.byteOffset = byteOffset + 0;
+    this.length = length + 0;
   }
 
   /** Path of the mapped file. */
   get path(): string {
     return this.#source.path;
+  }
+
+  // For the paths that return without reaching the native side (an empty
+  // range): a closed file must still throw, as it does for any other range.
+  #assertOpen(offset: number, length: number): void {
+    if (this.#source.closed) {
+      throw new MappedFileClosed({ path: this.#source.path, offset: this.byteOffset + offset, length });
+    }
   }
 
   // Validates like Buffer, copies `byteLength` bytes into the scratch buffer.
@@ -58,7 +74,7 @@ export class MappedView {
   readBigInt64LE(offset: number = 0): bigint { return this.#load(offset, 8).readBigInt64LE(0); }
   readBigInt64BE(offset: number = 0): bigint { return this.#load(offset, 8).readBigInt64BE(0); }
 
-  /** A view of [start, end) of this view, with TypedArray#subarray's rules. Nothing is copied. */
+  /** A view of [start, end) of this view, with Buffer#subarray's rules. Nothing is copied. */
   subarray(start?: number, end?: number): MappedView {
     const from = clampRelativeIndex(start, this.length, 0);
     const to = clampRelativeIndex(end, this.length, this.length);
@@ -83,11 +99,11 @@ export class MappedView {
     let to: number = end as number;
     if (arguments.length === 0) { from = 0; to = length; } else {
       if (from <= 0) from = 0;
-      else if (from >= length) return '';
+      else if (from >= length) { this.#assertOpen(length, 0); return ''; }
       else from = Math.trunc(from) || 0;
       if (to === undefined || to > length) to = length;
       else to = Math.trunc(to) || 0;
-      if (to <= from) return '';
+      if (to <= from) { this.#assertOpen(from, 0); return ''; }
     }
     let name = 'utf8';
     if (encoding !== undefined) {
@@ -119,7 +135,10 @@ export class MappedView {
       to = Number.isInteger(sourceEnd) ? sourceEnd : toIntegerOr(sourceEnd, 0);
       if (to < 0) throw outOfRange('sourceEnd', '>= 0', to);
     }
-    if (targetAt >= target.length || from >= to) return 0;
+    if (targetAt >= target.length || from >= to) {
+      this.#assertOpen(from, 0);  // nothing to copy, but a closed file still throws
+      return 0;
+    }
     const count = Math.min(to - from, target.length - targetAt, this.length - from);
     return this.#source.native.copyTo(target, targetAt, this.byteOffset + from, count);
   }
