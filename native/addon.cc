@@ -43,18 +43,26 @@ void CopyOut(const uint8_t* source, size_t length, void* destination) {
   memcpy(destination, source, length);
 }
 
+// A byte range for an error message, or none (fileSize() reads no range).
+struct ErrorRange {
+  bool present;
+  uint64_t offset;
+  uint64_t length;
+};
+
+Napi::Value NumberOrUndefined(Napi::Env env, bool present, double value) {
+  return present ? Napi::Value(Napi::Number::New(env, value)) : env.Undefined();
+}
+
 // Builds an error through the JS factory and throws it.
 void ThrowMappedError(Napi::Env env, ErrorKind kind, const std::string& path,
-                      uint64_t offset, uint64_t length,
-                      const AccessResult& result) {
-  AddonState* state = StateOf(env);
-  Napi::Value file_size = result.file_size >= 0
-                              ? Napi::Value(Napi::Number::New(env, double(result.file_size)))
-                              : env.Undefined();
-  Napi::Value error = state->make_error.Call(
+                      ErrorRange range, const AccessResult& result) {
+  Napi::Value error = StateOf(env)->make_error.Call(
       {Napi::Number::New(env, kind), Napi::String::New(env, path),
-       Napi::Number::New(env, double(offset)), Napi::Number::New(env, double(length)),
-       file_size, Napi::Number::New(env, result.error_number)});
+       NumberOrUndefined(env, range.present, double(range.offset)),
+       NumberOrUndefined(env, range.present, double(range.length)),
+       NumberOrUndefined(env, result.file_size >= 0, double(result.file_size)),
+       Napi::Number::New(env, result.error_number)});
   if (env.IsExceptionPending()) return;
   Napi::Error(env, error).ThrowAsJavaScriptException();
 }
@@ -111,7 +119,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
       case AccessStatus::kClosed: kind = kErrorClosed; break;
       default: break;
     }
-    ThrowMappedError(env, kind, path_, offset, length, result);
+    ThrowMappedError(env, kind, path_, {true, offset, length}, result);
     return false;
   }
 
@@ -180,7 +188,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     }
     ThrowMappedError(info.Env(),
                      result.status == AccessStatus::kClosed ? kErrorClosed : kErrorIO,
-                     path_, 0, 0, result);
+                     path_, {false, 0, 0}, result);
     return Napi::Value();
   }
 

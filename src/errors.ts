@@ -107,6 +107,10 @@ export function bufferOutOfBounds(): NodeStyleError {
   return withCode(new RangeError('Attempt to access memory outside buffer bounds'), 'ERR_BUFFER_OUT_OF_BOUNDS');
 }
 
+export function bufferTooLarge(maxLength: number): NodeStyleError {
+  return withCode(new RangeError(`Cannot create a Buffer larger than ${maxLength} bytes`), 'ERR_BUFFER_TOO_LARGE');
+}
+
 export function unknownEncoding(encoding: unknown): NodeStyleError {
   // Node formats this one with '%s' (util.format): 1n stays `1n`, objects are
   // inspected, where String() would print `1` and `[object Object]`.

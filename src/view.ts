@@ -1,9 +1,10 @@
 // MappedView: a live, read-only window onto a MappedFile. It holds offsets,
 // never addresses; each access goes through the native guard and the file's
 // validation mode, and every byte it returns was copied under the guard.
+import { constants as bufferConstants } from 'node:buffer';
 import { isUint8Array } from 'node:util/types';
 import { binding, NativeMapping } from './binding';
-import { invalidArgType, MappedFileClosed, outOfRange, unknownEncoding } from './errors';
+import { bufferTooLarge, invalidArgType, MappedFileClosed, outOfRange, unknownEncoding } from './errors';
 import { clampRelativeIndex, toIntegerOr, validateReadOffset } from './validate';
 
 const scratch = binding.scratch;
@@ -48,6 +49,13 @@ export class MappedView {
     }
   }
 
+  // A new Buffer with `length` bytes at `offset` of the view. Views can exceed
+  // the largest Buffer (a 5 GiB file): refuse before allocating, as Buffer.alloc does.
+  #copyOut(offset: number, length: number): Buffer {
+    if (length > bufferConstants.MAX_LENGTH) throw bufferTooLarge(bufferConstants.MAX_LENGTH);
+    return this.#source.native.snapshot(this.byteOffset + offset, length);
+  }
+
   // Validates like Buffer, copies `byteLength` bytes into the scratch buffer.
   #load(offset: unknown, byteLength: number): Buffer {
     validateReadOffset(offset, byteLength, this.length);
@@ -88,7 +96,7 @@ export class MappedView {
 
   /** A new JS-owned Buffer with this view's bytes. It never changes afterwards and never faults. */
   snapshot(): Buffer {
-    return this.#source.native.snapshot(this.byteOffset, this.length);
+    return this.#copyOut(0, this.length);
   }
 
   /** Buffer#toString: decodes [start, end) of the view. */
@@ -110,7 +118,7 @@ export class MappedView {
       name = (encoding as unknown as string) + '';  // Buffer coerces the same way (a Symbol throws)
       if (!Buffer.isEncoding(name)) throw unknownEncoding(encoding);
     }
-    return this.#source.native.snapshot(this.byteOffset + from, to - from).toString(name as BufferEncoding);
+    return this.#copyOut(from, to - from).toString(name as BufferEncoding);
   }
 
   /**

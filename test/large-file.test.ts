@@ -38,6 +38,9 @@ test('a sparse 5 GiB file maps whole and reads correctly past 4 GiB', () => {
   expect(tail.copy(target, 1, 12345, 12345 + MARK.length)).toBe(MARK.length);
   expect(target.subarray(1, 1 + MARK.length)).toEqual(MARK);
   expect(view.readBigUInt64LE(4 * GiB + 1)).toBe(0n);  // a hole reads as zeros: they are in the file
+  // More than the largest Buffer: refused before allocating, with Buffer.alloc's error class.
+  expect(() => view.snapshot()).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_BUFFER_TOO_LARGE' }));
+  expect(() => view.toString('latin1')).toThrow(RangeError);
   file.close();
 });
 
