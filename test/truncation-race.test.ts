@@ -2,7 +2,7 @@
 // reads it in a loop. Only MappedFileTruncated may come out, nothing crashes,
 // and every byte returned is the pattern byte the file held at that offset
 // (the file never holds anything else, and never a zero).
-import { runTruncator, startTruncator } from './support/processes';
+import { startTruncator } from './support/processes';
 import { TempDir } from './support/files';
 // The reader is plain JS so that the worker test can run the same code.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -16,12 +16,13 @@ afterAll(() => dir.remove());
 
 test('a truncating and regrowing process never crashes the reader nor feeds it wrong bytes', async () => {
   const path = dir.patternFile('race', FILE_LENGTH);
-  const truncator = runTruncator(path, FILE_LENGTH, RACE_MS + 500);
-  // Let program B start its loop before reading.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const tally = readUnderRace(path, RACE_MS, 'always');
-  const { cycles } = await truncator;
+  const truncator = startTruncator(path, FILE_LENGTH, RACE_MS);
+  // Program B starts once the whole file is mapped; the main thread reads
+  // synchronously meanwhile (the pipe write to B completes at once).
+  const tally = readUnderRace(path, RACE_MS, { validate: 'always', onMapped: truncator.go });
+  const { cycles } = await truncator.finished;
 
+  expect(tally.mappedLength).toBe(FILE_LENGTH);
   expect(cycles).toBeGreaterThan(10);
   expect(tally.wrongBytes).toBe(0);
   expect(tally.firstWrong).toBeNull();
@@ -37,10 +38,12 @@ test("control: under the same race 'fault' mode does return tail-page zeros, so 
   // checks of the test above would see them.
   const path = dir.patternFile('race-control', FILE_LENGTH);
   const truncator = startTruncator(path, FILE_LENGTH, 4 * RACE_MS);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const tally = readUnderRace(path, 4 * RACE_MS, 'fault', true);  // stops at the first wrong byte
+  const tally = readUnderRace(path, 4 * RACE_MS, {
+    validate: 'fault', stopAtFirstWrong: true, onMapped: truncator.go,
+  });
   truncator.stop();
   await truncator.finished;
+  expect(tally.mappedLength).toBe(FILE_LENGTH);
   expect(tally.wrongBytes).toBeGreaterThan(0);
   expect(tally.firstWrong).toMatch(/: 0 != /);
 });

@@ -3,7 +3,7 @@
 // worker catches its own faults.
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { runTruncator } from './support/processes';
+import { startTruncator } from './support/processes';
 import { TempDir } from './support/files';
 
 const FILE_LENGTH = 1 << 20;
@@ -12,27 +12,39 @@ let dir: TempDir;
 beforeAll(() => { dir = new TempDir(); });
 afterAll(() => dir.remove());
 
-interface Tally { reads: number; wrongBytes: number; firstWrong: string | null; errors: Record<string, number> }
+interface Tally {
+  mappedLength: number; reads: number; wrongBytes: number; firstWrong: string | null; errors: Record<string, number>;
+}
 
-function runReaderWorker(path: string): Promise<Tally> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(join(__dirname, 'support', 'race-reader.js'), {
-      workerData: { raceReader: true, path, milliseconds: RACE_MS, validate: 'always' },
+/** Starts a reader worker; `mapped` settles once it has mapped the file, `tally` when it is done. */
+function startReaderWorker(path: string): { mapped: Promise<void>; tally: Promise<Tally> } {
+  const worker = new Worker(join(__dirname, 'support', 'race-reader.js'), {
+    workerData: { raceReader: true, path, milliseconds: RACE_MS, validate: 'always' },
+  });
+  let onMapped: () => void;
+  const mapped = new Promise<void>((resolve) => { onMapped = resolve; });
+  const tally = new Promise<Tally>((resolve, reject) => {
+    worker.on('message', (message) => {
+      if ('mapped' in message) onMapped();
+      else resolve(message.tally);
     });
-    worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => { if (code !== 0) reject(new Error(`worker exited with ${code}`)); });
   });
+  return { mapped, tally };
 }
 
 test('four workers reading while another process truncates: only MappedFileTruncated, no wrong byte', async () => {
   const path = dir.patternFile('workers', FILE_LENGTH);
-  const truncator = runTruncator(path, FILE_LENGTH, RACE_MS + 1500);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const tallies = await Promise.all([1, 2, 3, 4].map(() => runReaderWorker(path)));
-  await truncator;
+  const truncator = startTruncator(path, FILE_LENGTH, RACE_MS);
+  const workers = [1, 2, 3, 4].map(() => startReaderWorker(path));
+  await Promise.all(workers.map((worker) => worker.mapped));
+  truncator.go();  // every worker has mapped the whole file
+  const tallies = await Promise.all(workers.map((worker) => worker.tally));
+  await truncator.finished;
 
   for (const tally of tallies) {
+    expect(tally.mappedLength).toBe(FILE_LENGTH);
     expect(tally.wrongBytes).toBe(0);
     expect(Object.keys(tally.errors)).toEqual(['MappedFileTruncated']);
     expect(tally.reads).toBeGreaterThan(0);

@@ -5,16 +5,18 @@ import { join } from 'node:path';
 export const PACKAGE_ROOT = join(__dirname, '..', '..');
 
 export interface Truncator {
+  /** Starts the truncate-and-rewrite loop (the readers have mapped the file by now). */
+  go(): void;
   /** Resolves with the number of truncate-and-rewrite cycles once it ends by itself. */
   finished: Promise<{ cycles: number }>;
   /** Ends it early; `finished` then resolves with NaN cycles. */
   stop(): void;
 }
 
-/** Starts the truncator (program B) on `path` for `milliseconds`. */
+/** Spawns the truncator (program B) on `path`; it runs for `milliseconds` after go(). */
 export function startTruncator(path: string, fileLength: number, milliseconds: number): Truncator {
   const child = spawn(process.execPath, [join(__dirname, 'truncator.js'), path, String(fileLength), String(milliseconds)],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+    { stdio: ['pipe', 'pipe', 'inherit'] });
   let stopped = false;
   const finished = new Promise<{ cycles: number }>((resolve, reject) => {
     let output = '';
@@ -26,12 +28,11 @@ export function startTruncator(path: string, fileLength: number, milliseconds: n
       else reject(new Error(`truncator exited with ${code ?? signal}`));
     });
   });
-  return { finished, stop: () => { stopped = true; child.kill('SIGKILL'); } };
-}
-
-/** Starts the truncator and resolves with its cycle count when it ends by itself. */
-export function runTruncator(path: string, fileLength: number, milliseconds: number): Promise<{ cycles: number }> {
-  return startTruncator(path, fileLength, milliseconds).finished;
+  return {
+    finished,
+    go: () => { child.stdin.end('go\n'); },
+    stop: () => { stopped = true; child.kill('SIGKILL'); },
+  };
 }
 
 /** Runs `node -e script` with the package loadable as require(PACKAGE_ROOT). */

@@ -10,14 +10,16 @@ function patternByte(offset) {
 }
 
 /**
- * @returns {{ reads: number, bytesChecked: number, wrongBytes: number,
+ * Maps `path`, calls onMapped(mappedLength), then reads for `milliseconds`.
+ * @returns {{ mappedLength: number, reads: number, bytesChecked: number, wrongBytes: number,
  *            errors: Record<string, number>, firstWrong: string | null }}
  */
-function readUnderRace(path, milliseconds, validate = 'always', stopAtFirstWrong = false) {
+function readUnderRace(path, milliseconds, { validate = 'always', stopAtFirstWrong = false, onMapped = () => {} } = {}) {
   const file = open(path, { validate });
   const view = file.view();
+  onMapped(file.size);
   const target = Buffer.alloc(64 * 1024);
-  const tally = { reads: 0, bytesChecked: 0, wrongBytes: 0, errors: {}, firstWrong: null };
+  const tally = { mappedLength: file.size, reads: 0, bytesChecked: 0, wrongBytes: 0, errors: {}, firstWrong: null };
   const check = (bytes, start) => {
     tally.bytesChecked += bytes.length;
     for (let i = 0; i < bytes.length; i++) {
@@ -62,8 +64,13 @@ function readUnderRace(path, milliseconds, validate = 'always', stopAtFirstWrong
 
 module.exports = { readUnderRace };
 
-// As a worker: workerData = { path, milliseconds, validate }.
+// As a worker: workerData = { raceReader: true, path, milliseconds, validate }.
+// Posts { mapped: length } once the file is mapped, then { tally }.
 const { isMainThread, parentPort, workerData } = require('node:worker_threads');
 if (!isMainThread && workerData && workerData.raceReader) {
-  parentPort.postMessage(readUnderRace(workerData.path, workerData.milliseconds, workerData.validate));
+  const tally = readUnderRace(workerData.path, workerData.milliseconds, {
+    validate: workerData.validate,
+    onMapped: (length) => parentPort.postMessage({ mapped: length }),
+  });
+  parentPort.postMessage({ tally });
 }
