@@ -11,22 +11,10 @@ import { pathToFileURL } from 'node:url';
 import {
   open, MappedFile, MappedView, MappedFileError, MappedFileClosed, MappedFileTruncated, MappedFileIOError,
 } from '../src';
+import { READS, WIDTH } from './support/reads';
 
 const PAGE = 4096;
 const { errno } = os.constants;
-
-const READS = [
-  'readUInt8', 'readInt8',
-  'readUInt16LE', 'readUInt16BE', 'readInt16LE', 'readInt16BE',
-  'readUInt32LE', 'readUInt32BE', 'readInt32LE', 'readInt32BE',
-  'readFloatLE', 'readFloatBE', 'readDoubleLE', 'readDoubleBE',
-  'readBigUInt64LE', 'readBigUInt64BE', 'readBigInt64LE', 'readBigInt64BE',
-] as const;
-const WIDTH: Record<(typeof READS)[number], number> = {
-  readUInt8: 1, readInt8: 1, readUInt16LE: 2, readUInt16BE: 2, readInt16LE: 2, readInt16BE: 2,
-  readUInt32LE: 4, readUInt32BE: 4, readInt32LE: 4, readInt32BE: 4, readFloatLE: 4, readFloatBE: 4,
-  readDoubleLE: 8, readDoubleBE: 8, readBigUInt64LE: 8, readBigUInt64BE: 8, readBigInt64LE: 8, readBigInt64BE: 8,
-};
 
 // Node >= 18.18 defines Symbol.dispose as this registered symbol; jest's
 // sandbox realm may lack Symbol.dispose itself.

@@ -13,6 +13,7 @@ import { inspect } from 'node:util';
 import { isUint8Array } from 'node:util/types';
 import * as fc from 'fast-check';
 import { open, MappedFile, MappedView, ValidationMode } from '../src';
+import { READS } from './support/reads';
 
 const RUNS = Number(process.env.SAFE_MMAP_FC_RUNS) || 60;
 const PAGE = 4096;
@@ -181,14 +182,6 @@ function casesFor(file: MappedFile, content: Buffer): Case[] {
 
 // ---------------------------------------------------------------------------
 // Arguments
-
-const READS = [
-  'readUInt8', 'readInt8',
-  'readUInt16LE', 'readUInt16BE', 'readInt16LE', 'readInt16BE',
-  'readUInt32LE', 'readUInt32BE', 'readInt32LE', 'readInt32BE',
-  'readFloatLE', 'readFloatBE', 'readDoubleLE', 'readDoubleBE',
-  'readBigUInt64LE', 'readBigUInt64BE', 'readBigInt64LE', 'readBigInt64BE',
-] as const;
 
 // Awkward values for any offset or index: invalid ones, ones that are only
 // valid after coercion, and corner cases (-0, unsafe integers).
