@@ -13,6 +13,7 @@
 
 #include "guard.h"
 #include "mapping.h"
+#include "search.h"
 
 namespace safe_mmap {
 namespace {
@@ -41,6 +42,32 @@ AddonState* StateOf(Napi::Env env);
 
 void CopyOut(const uint8_t* source, size_t length, void* destination) {
   memcpy(destination, source, length);
+}
+
+struct SearchJob {
+  const uint8_t* needle;
+  size_t needle_length;
+  size_t from;
+  size_t alignment;
+  bool forward;
+  int64_t result;
+};
+
+void Search(const uint8_t* source, size_t length, void* job_pointer) {
+  SearchJob* job = static_cast<SearchJob*>(job_pointer);
+  job->result = job->forward
+                    ? SearchForward(source, length, job->needle, job->needle_length, job->from, job->alignment)
+                    : SearchBackward(source, length, job->needle, job->needle_length, job->from, job->alignment);
+}
+
+struct CompareJob {
+  const uint8_t* other;
+  int result;
+};
+
+void Compare(const uint8_t* source, size_t length, void* job_pointer) {
+  CompareJob* job = static_cast<CompareJob*>(job_pointer);
+  job->result = memcmp(source, job->other, length);
 }
 
 // A byte range for an error message, or none (fileSize() reads no range).
@@ -75,6 +102,8 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
         {InstanceMethod<&NativeMapping::Read>("read"),
          InstanceMethod<&NativeMapping::CopyTo>("copyTo"),
          InstanceMethod<&NativeMapping::Snapshot>("snapshot"),
+         InstanceMethod<&NativeMapping::IndexOf>("indexOf"),
+         InstanceMethod<&NativeMapping::CompareWith>("compare"),
          InstanceMethod<&NativeMapping::FileSize>("fileSize"),
          InstanceMethod<&NativeMapping::MappedSize>("mappedSize"),
          InstanceMethod<&NativeMapping::Close>("close")});
@@ -106,11 +135,12 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   // closes its descriptor (FileMapping's destructor).
 
  private:
-  // Runs a guarded copy of [offset, offset+length) into destination, throwing
-  // the matching JS error on failure. Returns false when it threw.
-  bool GuardedCopy(Napi::Env env, uint64_t offset, uint64_t length,
-                   uint8_t* destination) {
-    AccessResult result = mapping_.Access(offset, length, CopyOut, destination);
+  // Runs work over [offset, offset+length) under the guard and the mapping's
+  // validation, throwing the matching JS error on failure. Returns false
+  // when it threw.
+  bool GuardedAccess(Napi::Env env, uint64_t offset, uint64_t length, MappedWork work,
+                     void* context) {
+    AccessResult result = mapping_.Access(offset, length, work, context);
     if (result.status == AccessStatus::kOk) return true;
     ErrorKind kind = kErrorOutOfRange;
     switch (result.status) {
@@ -144,7 +174,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     uint64_t offset, length;
     if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
     if (length > kScratchSize) length = kScratchSize;
-    GuardedCopy(info.Env(), offset, length, StateOf(info.Env())->scratch);
+    GuardedAccess(info.Env(), offset, length, CopyOut, StateOf(info.Env())->scratch);
     return Napi::Value();
   }
 
@@ -164,7 +194,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     if (length > target_length - uint64_t(target_start)) {
       length = target_length - uint64_t(target_start);
     }
-    if (!GuardedCopy(env, offset, length, target.Data() + target_start)) {
+    if (!GuardedAccess(env, offset, length, CopyOut, target.Data() + target_start)) {
       return Napi::Value();
     }
     return Napi::Number::New(env, double(length));
@@ -177,8 +207,45 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
     Napi::Buffer<uint8_t> copy = Napi::Buffer<uint8_t>::New(env, size_t(length));
     if (env.IsExceptionPending()) return Napi::Value();
-    if (!GuardedCopy(env, offset, length, copy.Data())) return Napi::Value();
+    if (!GuardedAccess(env, offset, length, CopyOut, copy.Data())) return Napi::Value();
     return copy;
+  }
+
+  // indexOf(offset, length, needle, from, forward, alignment) -> position of
+  // the match relative to offset, or -1. The JS side has applied Buffer's
+  // rules; SearchForward/SearchBackward bound `from` themselves.
+  Napi::Value IndexOf(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t offset, length;
+    if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
+    Napi::Uint8Array needle = info[2].As<Napi::Uint8Array>();
+    SearchJob job{needle.Data(), needle.ByteLength(),
+                  size_t(info[3].As<Napi::Number>().Int64Value()),
+                  info[5].As<Napi::Number>().Uint32Value() == 2 ? size_t(2) : size_t(1),
+                  info[4].ToBoolean().Value(), kNotFound};
+    if (env.IsExceptionPending()) return Napi::Value();
+    if (job.needle_length == 0) return Napi::Number::New(env, -1);
+    if (!GuardedAccess(env, offset, length, Search, &job)) return Napi::Value();
+    return Napi::Number::New(env, double(job.result));
+  }
+
+  // compare(offset, length, other, otherStart) -> sign of memcmp over length
+  // bytes. The JS side ensures other holds length bytes from otherStart.
+  Napi::Value CompareWith(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t offset, length;
+    if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
+    Napi::Uint8Array other = info[2].As<Napi::Uint8Array>();
+    const int64_t other_start = info[3].As<Napi::Number>().Int64Value();
+    if (env.IsExceptionPending()) return Napi::Value();
+    if (other_start < 0 || uint64_t(other_start) > other.ByteLength() ||
+        length > other.ByteLength() - uint64_t(other_start)) {
+      Napi::RangeError::New(env, "compare range outside the target").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    CompareJob job{other.Data() + other_start, 0};
+    if (!GuardedAccess(env, offset, length, Compare, &job)) return Napi::Value();
+    return Napi::Number::New(env, job.result < 0 ? -1 : job.result > 0 ? 1 : 0);
   }
 
   Napi::Value FileSize(const Napi::CallbackInfo& info) {

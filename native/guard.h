@@ -5,7 +5,8 @@
 // Contract for the guarded callback (siglongjmp abandons it mid-flight):
 //   - plain C work only: memcpy, memchr, loops over raw memory;
 //   - no object with a destructor, no allocation, no lock, no N-API call;
-//   - it may touch mapped memory only inside [begin, begin + length).
+//   - it may touch mapped memory only inside the claimed range
+//     [begin, begin + length), which callers round out to whole pages.
 #pragma once
 
 #include <cstddef>

@@ -73,6 +73,7 @@ OsFailure FileMapping::Map(int fd, ValidationMode mode) {
     base_ = static_cast<uint8_t*>(address);
   }
   fd_ = fd;
+  page_size_ = size_t(sysconf(_SC_PAGESIZE));
   mapped_size_ = size;
   mode_ = mode;
   last_state_ = {size, ChangeTimeNs(st)};
@@ -105,7 +106,16 @@ bool FileMapping::RunWork(uint64_t offset, uint64_t length, MappedWork work,
                           void* context) const {
   if (length == 0) return true;  // nothing to touch (an empty file has no base)
   WorkCall call{work, base_ + offset, size_t(length), context};
-  return !RunGuarded(call.source, call.length, InvokeWork, &call).faulted;
+  // Claim faults on the whole pages that hold the range, not just the range:
+  // glibc's SIMD memchr/memcmp may read aligned blocks a little past either
+  // end (never across a page), and a fault there is still this file's.
+  const uintptr_t page_mask = uintptr_t(page_size_) - 1;
+  const uintptr_t claim_begin = reinterpret_cast<uintptr_t>(call.source) & ~page_mask;
+  const uintptr_t claim_end =
+      (reinterpret_cast<uintptr_t>(call.source) + call.length + page_mask) & ~page_mask;
+  return !RunGuarded(reinterpret_cast<const void*>(claim_begin), claim_end - claim_begin,
+                     InvokeWork, &call)
+              .faulted;
 }
 
 AccessResult FileMapping::Access(uint64_t offset, uint64_t length,

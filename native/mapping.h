@@ -81,6 +81,7 @@ class FileMapping {
   int fd_ = -1;
   uint8_t* base_ = nullptr;
   uint64_t mapped_size_ = 0;
+  size_t page_size_ = 4096;
   ValidationMode mode_ = ValidationMode::kAlways;
   // The file's state at the end of the last validated access (or at Map).
   // It doubles as the "before" observation of the next access, so the

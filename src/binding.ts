@@ -10,6 +10,10 @@ export interface NativeMapping {
   read(offset: number, length: number): void;
   copyTo(target: Uint8Array, targetStart: number, offset: number, length: number): number;
   snapshot(offset: number, length: number): Buffer;
+  /** Position of needle in [offset, offset + length) relative to offset, or -1. */
+  indexOf(offset: number, length: number, needle: Uint8Array, from: number, forward: boolean, alignment: number): number;
+  /** Sign of memcmp between [offset, offset + length) and other[otherStart...]. */
+  compare(offset: number, length: number, other: Uint8Array, otherStart: number): number;
   fileSize(): number;
   mappedSize(): number;
   close(): void;

@@ -1,7 +1,8 @@
 // The one place where arguments are checked. Every rule mirrors what Buffer
 // (lib/buffer.js) or fs does for the same parameter, so that a MappedView and
 // a Buffer holding the same bytes fail alike.
-import { bufferOutOfBounds, invalidArgType, outOfRange } from './errors';
+import { isUint8Array } from 'node:util/types';
+import { bufferOutOfBounds, invalidArgType, outOfRange, unknownEncoding } from './errors';
 
 export function validateNumber(value: unknown, name: string): asserts value is number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
@@ -53,4 +54,98 @@ export function toIntegerOr(value: unknown, fallback: number): number {
     return number % 1 === 0 ? number : Math.floor(number);
   }
   return fallback;
+}
+
+/**
+ * byteLength of readUIntLE and friends: Buffer accepts 1 to 6 and reports
+ * anything else through boundsError(byteLength, 6, 'byteLength').
+ */
+export function validateIntegerByteLength(byteLength: unknown): asserts byteLength is 1 | 2 | 3 | 4 | 5 | 6 {
+  if (byteLength === 1 || byteLength === 2 || byteLength === 3 || byteLength === 4 || byteLength === 5 || byteLength === 6) return;
+  if (Math.floor(byteLength as number) !== byteLength) {
+    validateNumber(byteLength, 'byteLength');
+    throw outOfRange('byteLength', 'an integer', byteLength);
+  }
+  throw outOfRange('byteLength', '>= 1 and <= 6', byteLength);
+}
+
+/** What to search for, and from where, once Buffer's rules are applied. */
+export interface SearchPlan {
+  needle: Uint8Array;
+  /** Position to start at: the first candidate forwards, the last one backwards. */
+  from: number;
+  /** 2 for UTF-16 searches, which Buffer matches only at even positions. */
+  alignment: 1 | 2;
+  /** Bytes of the view to search (UTF-16 ignores a trailing odd byte). */
+  haystackLength: number;
+}
+
+const UTF16_ENCODINGS = new Set(['ucs2', 'ucs-2', 'utf16le', 'utf-16le']);
+
+/**
+ * Buffer#indexOf / lastIndexOf argument rules (lib/buffer.js
+ * bidirectionalIndexOf and src/node_buffer.cc IndexOfOffset). Returns the
+ * answer itself when it follows from the arguments alone (an empty needle, a
+ * start past the end), else the plan for the native search.
+ */
+export function planSearch(value: unknown, byteOffset: unknown, encoding: unknown, length: number,
+  forward: boolean): SearchPlan | number {
+  if (typeof byteOffset === 'string') {
+    encoding = byteOffset;
+    byteOffset = undefined;
+  }
+  let offset = +(byteOffset as number);  // null and [] become 0; a Symbol or BigInt throws, as in Buffer
+  if (Number.isNaN(offset)) offset = forward ? 0 : length;
+  // Buffer clamps to int32 (its length fits); a view may be longer, so clamp
+  // only to safe integers. Both give the same answers below 2 GiB.
+  offset = Math.trunc(Math.min(Math.max(offset, -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER));
+
+  let needle: Uint8Array;
+  let utf16 = false;
+  if (typeof value === 'number') {
+    needle = Uint8Array.of((value >>> 0) & 0xff);
+  } else {
+    const name = encoding === undefined ? 'utf8' : encodingName(encoding);
+    if (typeof value === 'string') {
+      if (name === undefined) throw unknownEncoding(encoding);
+      needle = Buffer.from(value, name as BufferEncoding);
+    } else if (isUint8Array(value)) {
+      needle = value;
+    } else {
+      throw invalidArgType('value', 'one of type number or string or an instance of Buffer or Uint8Array', value);
+    }
+    utf16 = name !== undefined && UTF16_ENCODINGS.has(name);
+  }
+  // Node searches a UTF-16 string in whole code units, so an odd trailing
+  // byte does not count even for the offset arithmetic (IndexOfString); a
+  // Uint8Array needle keeps the byte length there (IndexOfBuffer).
+  const searchLength = utf16 && typeof value === 'string' ? length & ~1 : length;
+
+  const start = searchStart(searchLength, offset, needle.length, forward);
+  if (needle.length === 0) return start;
+  if (searchLength === 0 || start <= -1) return -1;
+  if ((forward && needle.length + start > searchLength) || needle.length > searchLength) return -1;
+  if (!utf16) return { needle, from: start, alignment: 1, haystackLength: length };
+  // UTF-16: match whole code units at even positions only, as Buffer does.
+  // (Where Buffer's IndexOfBuffer finds nothing in an odd-length buffer it
+  // answers length - 1, which is no match; we answer -1.)
+  if (searchLength < 2 || needle.length < 2) return -1;
+  return { needle: needle.subarray(0, needle.length & ~1), from: start & ~1, alignment: 2, haystackLength: length & ~1 };
+}
+
+/** node_buffer.cc IndexOfOffset: a start inside [0, length), or length for an empty needle, or -1. */
+function searchStart(length: number, offset: number, needleLength: number, forward: boolean): number {
+  if (offset < 0) {
+    if (offset + length >= 0) return length + offset;  // counts back from the end
+    return forward || needleLength === 0 ? 0 : -1;
+  }
+  if (offset + needleLength <= length) return offset;
+  if (needleLength === 0) return length;
+  return forward ? -1 : length - 1;
+}
+
+/** The canonical lower-case name of a Buffer encoding, or undefined (Buffer coerces with `+ ''`). */
+export function encodingName(encoding: unknown): string | undefined {
+  const name = (encoding as string) + '';
+  return Buffer.isEncoding(name) ? name.toLowerCase() : undefined;
 }

@@ -1,11 +1,21 @@
 // MappedView: a live, read-only window onto a MappedFile. It holds offsets,
 // never addresses; each access goes through the native guard and the file's
 // validation mode, and every byte it returns was copied under the guard.
-import { constants as bufferConstants } from 'node:buffer';
+import * as buffer from 'node:buffer';
+import { inspect } from 'node:util';
 import { isUint8Array } from 'node:util/types';
 import { binding, NativeMapping } from './binding';
-import { bufferTooLarge, invalidArgType, MappedFileClosed, outOfRange, unknownEncoding } from './errors';
-import { clampRelativeIndex, toIntegerOr, validateReadOffset } from './validate';
+import {
+  bufferTooLarge, invalidArgType, MappedFileClosed, MappedFileError, outOfRange, unknownEncoding,
+} from './errors';
+import {
+  clampRelativeIndex, encodingName, planSearch, toIntegerOr, validateInteger, validateIntegerByteLength,
+  validateReadOffset,
+} from './validate';
+
+const MAX_BUFFER_LENGTH = buffer.constants.MAX_LENGTH;
+// Chunk size for comparing two views: each side is copied out under its own guard.
+const COMPARE_CHUNK = 1 << 20;
 
 const scratch = binding.scratch;
 
@@ -52,7 +62,7 @@ export class MappedView {
   // A new Buffer with `length` bytes at `offset` of the view. Views can exceed
   // the largest Buffer (a 5 GiB file): refuse before allocating, as Buffer.alloc does.
   #copyOut(offset: number, length: number): Buffer {
-    if (length > bufferConstants.MAX_LENGTH) throw bufferTooLarge(bufferConstants.MAX_LENGTH);
+    if (length > MAX_BUFFER_LENGTH) throw bufferTooLarge(MAX_BUFFER_LENGTH);
     return this.#source.native.snapshot(this.byteOffset + offset, length);
   }
 
@@ -81,6 +91,147 @@ export class MappedView {
   readBigUInt64BE(offset: number = 0): bigint { return this.#load(offset, 8).readBigUInt64BE(0); }
   readBigInt64LE(offset: number = 0): bigint { return this.#load(offset, 8).readBigInt64LE(0); }
   readBigInt64BE(offset: number = 0): bigint { return this.#load(offset, 8).readBigInt64BE(0); }
+
+  /** Buffer#readUIntLE: an unsigned integer of 1 to 6 bytes. */
+  readUIntLE(offset: number, byteLength: number): number { return this.#loadInteger(offset, byteLength).readUIntLE(0, byteLength); }
+  readUIntBE(offset: number, byteLength: number): number { return this.#loadInteger(offset, byteLength).readUIntBE(0, byteLength); }
+  readIntLE(offset: number, byteLength: number): number { return this.#loadInteger(offset, byteLength).readIntLE(0, byteLength); }
+  readIntBE(offset: number, byteLength: number): number { return this.#loadInteger(offset, byteLength).readIntBE(0, byteLength); }
+
+  #loadInteger(offset: unknown, byteLength: unknown): Buffer {
+    if (offset === undefined) throw invalidArgType('offset', 'of type number', offset);
+    validateIntegerByteLength(byteLength);
+    return this.#load(offset, byteLength);
+  }
+
+  /** TypedArray#at: the byte at `index` (negative counts from the end), or undefined outside the view. */
+  at(index: number): number | undefined {
+    const relative = Math.trunc(index) || 0;  // ToIntegerOrInfinity; a Symbol or BigInt throws
+    const position = relative < 0 ? this.length + relative : relative;
+    if (position < 0 || position >= this.length) return undefined;
+    return this.#load(position, 1)[0];
+  }
+
+  /** Buffer#indexOf: the first position of `value` at or after byteOffset, or -1. Searches the mapping in place. */
+  indexOf(value: string | number | Uint8Array, byteOffset?: number | BufferEncoding, encoding?: BufferEncoding): number {
+    return this.#search(value, byteOffset, encoding, true);
+  }
+
+  /** Buffer#lastIndexOf: the last position of `value` at or before byteOffset, or -1. */
+  lastIndexOf(value: string | number | Uint8Array, byteOffset?: number | BufferEncoding, encoding?: BufferEncoding): number {
+    return this.#search(value, byteOffset, encoding, false);
+  }
+
+  /** Buffer#includes. */
+  includes(value: string | number | Uint8Array, byteOffset?: number | BufferEncoding, encoding?: BufferEncoding): boolean {
+    return this.#search(value, byteOffset, encoding, true) !== -1;
+  }
+
+  #search(value: unknown, byteOffset: unknown, encoding: unknown, forward: boolean): number {
+    const plan = planSearch(value, byteOffset, encoding, this.length, forward);
+    if (typeof plan === 'number') {
+      this.#assertOpen(0, 0);
+      return plan;
+    }
+    return this.#source.native.indexOf(this.byteOffset, plan.haystackLength, plan.needle, plan.from, forward,
+      plan.alignment);
+  }
+
+  /** Buffer#equals, also against another MappedView. */
+  equals(otherBuffer: Uint8Array | MappedView): boolean {
+    if (!isUint8Array(otherBuffer) && !(otherBuffer instanceof MappedView)) {
+      throw invalidArgType('otherBuffer', 'an instance of Buffer, Uint8Array or MappedView', otherBuffer);
+    }
+    if (this.length !== otherBuffer.length) {
+      this.#assertOpen(0, 0);
+      return false;
+    }
+    return this.#compareRange(0, this.length, otherBuffer, 0, otherBuffer.length) === 0;
+  }
+
+  /** Buffer#compare: -1, 0 or 1 as this view's [sourceStart, sourceEnd) sorts before, with or after target's [targetStart, targetEnd). */
+  compare(target: Uint8Array | MappedView, targetStart?: number, targetEnd?: number, sourceStart?: number,
+    sourceEnd?: number): -1 | 0 | 1 {
+    if (!isUint8Array(target) && !(target instanceof MappedView)) {
+      throw invalidArgType('target', 'an instance of Buffer, Uint8Array or MappedView', target);
+    }
+    if (arguments.length === 1) return this.#compareRange(0, this.length, target, 0, target.length);
+    // lib/buffer.js validateOffset: integers in [0, kMaxLength], ends within their side.
+    if (targetStart === undefined) targetStart = 0;
+    else validateInteger(targetStart, 'targetStart', 0, Math.max(MAX_BUFFER_LENGTH, target.length));
+    if (targetEnd === undefined) targetEnd = target.length;
+    else validateInteger(targetEnd, 'targetEnd', 0, target.length);
+    if (sourceStart === undefined) sourceStart = 0;
+    else validateInteger(sourceStart, 'sourceStart', 0, Math.max(MAX_BUFFER_LENGTH, this.length));
+    if (sourceEnd === undefined) sourceEnd = this.length;
+    else validateInteger(sourceEnd, 'sourceEnd', 0, this.length);
+    if (sourceStart >= sourceEnd) {
+      this.#assertOpen(0, 0);
+      return targetStart >= targetEnd ? 0 : -1;
+    }
+    if (targetStart >= targetEnd) {
+      this.#assertOpen(0, 0);
+      return 1;
+    }
+    return this.#compareRange(sourceStart, sourceEnd, target, targetStart, targetEnd);
+  }
+
+  // node_buffer.cc CompareOffset: memcmp over the shorter range, then the
+  // longer range sorts after.
+  #compareRange(sourceStart: number, sourceEnd: number, target: Uint8Array | MappedView, targetStart: number,
+    targetEnd: number): -1 | 0 | 1 {
+    const sourceLength = sourceEnd - sourceStart;
+    const targetLength = targetEnd - targetStart;
+    const count = Math.min(sourceLength, targetLength, this.length - sourceStart);
+    let order = 0;
+    if (target instanceof MappedView) {
+      const chunk = Buffer.allocUnsafe(Math.min(count, COMPARE_CHUNK));
+      for (let done = 0; done < count && order === 0; done += chunk.length) {
+        const size = Math.min(chunk.length, count - done);
+        target.copy(chunk, 0, targetStart + done, targetStart + done + size);
+        order = this.#source.native.compare(this.byteOffset + sourceStart + done, size, chunk, 0);
+      }
+      if (count === 0) target.#assertOpen(0, 0);
+    } else {
+      order = this.#source.native.compare(this.byteOffset + sourceStart, count, target, targetStart);
+    }
+    if (order !== 0) return order < 0 ? -1 : 1;
+    return sourceLength > targetLength ? 1 : sourceLength < targetLength ? -1 : 0;
+  }
+
+  /**
+   * Snapshots of consecutive pieces of the view, each `size` bytes but the
+   * last. Each piece is read (and validated) when the iteration reaches it.
+   */
+  chunks(size: number): Generator<Buffer, void, undefined> {
+    validateInteger(size, 'size', 1, MAX_BUFFER_LENGTH);  // now, not at the first next()
+    this.#assertOpen(0, 0);
+    return this.#chunks(size);
+  }
+
+  *#chunks(size: number): Generator<Buffer, void, undefined> {
+    for (let at = 0; at < this.length; at += size) yield this.#copyOut(at, Math.min(size, this.length - at));
+  }
+
+  /** Bytes in the view, as on a TypedArray. */
+  get byteLength(): number {
+    return this.length;
+  }
+
+  /** Like Buffer's inspect: a short header and the first bytes in hex, reading at most INSPECT_MAX_BYTES. */
+  [inspect.custom](): string {
+    const header = `<MappedView ${inspect(this.path)} byteOffset=${this.byteOffset} length=${this.length}`;
+    const shown = Math.min(this.length, buffer.INSPECT_MAX_BYTES);
+    let body: string;
+    try {
+      body = this.#copyOut(0, shown).toString('hex').replace(/(.{2})(?!$)/g, '$1 ');
+      if (this.length > shown) body += ` ... ${this.length - shown} more byte${this.length - shown > 1 ? 's' : ''}`;
+    } catch (error) {
+      if (!(error instanceof MappedFileError)) throw error;
+      body = `(${error.name})`;  // inspecting must not throw: say why the bytes are unavailable
+    }
+    return `${header}${body ? `: ${body}` : ''}>`;
+  }
 
   /** A view of [start, end) of this view, with Buffer#subarray's rules. Nothing is copied. */
   subarray(start?: number, end?: number): MappedView {
@@ -113,11 +264,8 @@ export class MappedView {
       else to = Math.trunc(to) || 0;
       if (to <= from) { this.#assertOpen(from, 0); return ''; }
     }
-    let name = 'utf8';
-    if (encoding !== undefined) {
-      name = (encoding as unknown as string) + '';  // Buffer coerces the same way (a Symbol throws)
-      if (!Buffer.isEncoding(name)) throw unknownEncoding(encoding);
-    }
+    const name = encoding === undefined ? 'utf8' : encodingName(encoding);
+    if (name === undefined) throw unknownEncoding(encoding);
     return this.#copyOut(from, to - from).toString(name as BufferEncoding);
   }
 
@@ -150,4 +298,24 @@ export class MappedView {
     const count = Math.min(to - from, target.length - targetAt, this.length - from);
     return this.#source.native.copyTo(target, targetAt, this.byteOffset + from, count);
   }
+}
+
+// Buffer's lower-case aliases (readUint8 for readUInt8...), so code written
+// against Buffer works unchanged.
+export interface MappedView {
+  readUint8: MappedView['readUInt8'];
+  readUint16LE: MappedView['readUInt16LE'];
+  readUint16BE: MappedView['readUInt16BE'];
+  readUint32LE: MappedView['readUInt32LE'];
+  readUint32BE: MappedView['readUInt32BE'];
+  readUintLE: MappedView['readUIntLE'];
+  readUintBE: MappedView['readUIntBE'];
+  readBigUint64LE: MappedView['readBigUInt64LE'];
+  readBigUint64BE: MappedView['readBigUInt64BE'];
+}
+for (const name of ['readUInt8', 'readUInt16LE', 'readUInt16BE', 'readUInt32LE', 'readUInt32BE', 'readUIntLE',
+  'readUIntBE', 'readBigUInt64LE', 'readBigUInt64BE'] as const) {
+  Object.defineProperty(MappedView.prototype, name.replace('UInt', 'Uint'), {
+    value: MappedView.prototype[name], writable: true, configurable: true,
+  });
 }
