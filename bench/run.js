@@ -2,8 +2,9 @@
 // Benchmarks against fs, measured in the same run. The rounds of the cases
 // being compared are interleaved (A B C A B C ...) so that a noisy neighbour
 // slows them alike, and each figure is the median over rounds.
-//   npm run bench [-- --rounds N]
+//   npm run bench [-- --rounds N] [--search-mib N]
 'use strict';
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -22,15 +23,15 @@ function median(values) {
 }
 
 /** Runs each case once per round, interleaved; returns median ns per operation. */
-function compare(cases) {
+function compare(cases, caseRounds = rounds) {
   const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < caseRounds; round++) {
     for (const [name, run] of Object.entries(cases)) {
       const start = process.hrtime.bigint();
       const operations = run();
       samples[name].push(Number(process.hrtime.bigint() - start) / operations);
     }
-    process.stderr.write(`\r  round ${round + 1}/${rounds}`);
+    process.stderr.write(`\r  round ${round + 1}/${caseRounds}`);
   }
   process.stderr.write('\n');
   return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
@@ -81,10 +82,38 @@ try {
   });
   report('Sequential copy, 64 KiB chunks (warm cache, 64 MiB file)', sequential, 'fs.readSync 64 KiB', CHUNK);
 
-  console.log(`\n${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}, ${rounds} interleaved rounds, medians. (sink ${sink & 1})`);
   always.close();
   fault.close();
   fs.closeSync(fd);
+
+  // 3. Search: an absent 12-byte needle over a warm 1 GiB file of random bytes.
+  const SEARCH_LENGTH = Number(argument('--search-mib') ?? 1024) << 20;
+  const searchPath = path.join(dir, 'search.bin');
+  const searchFd = fs.openSync(searchPath, 'w');
+  for (let at = 0; at < SEARCH_LENGTH; at += 64 << 20) fs.writeSync(searchFd, crypto.randomBytes(64 << 20));
+  fs.closeSync(searchFd);
+  const inMemory = fs.readFileSync(searchPath);  // also warms the page cache
+  let needle;
+  do needle = crypto.randomBytes(12); while (inMemory.indexOf(needle) !== -1);
+  const searchFile = open(searchPath);
+  const searchView = searchFile.view();
+  const search = compare({
+    'readFileSync + Buffer#indexOf': () => { sink ^= fs.readFileSync(searchPath).indexOf(needle); return 1; },
+    'Buffer#indexOf (bytes already in memory)': () => { sink ^= inMemory.indexOf(needle); return 1; },
+    'view.indexOf': () => { sink ^= searchView.indexOf(needle); return 1; },
+  }, Math.max(3, Math.ceil(rounds / 3)));
+  report(`Search, absent 12-byte needle, warm ${SEARCH_LENGTH >> 20} MiB file`, search, 'readFileSync + Buffer#indexOf', SEARCH_LENGTH);
+  searchFile.close();
+
+  console.log('\n### Targets (ratios from this run)\n');
+  console.log('| target | measured | |');
+  console.log('|---|---:|---|');
+  const checkTarget = (name, measured, wanted) =>
+    console.log(`| ${name} ≥ ${wanted}x | ${measured.toFixed(2)}x | ${measured >= wanted ? 'met' : '**missed**'} |`);
+  checkTarget('view.indexOf vs readFileSync + Buffer#indexOf', search['readFileSync + Buffer#indexOf'] / search['view.indexOf'], 5);
+  checkTarget('view.indexOf vs Buffer#indexOf in memory', search['Buffer#indexOf (bytes already in memory)'] / search['view.indexOf'], 3);
+
+  console.log(`\n${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}, ${rounds} interleaved rounds, medians. (sink ${sink & 1})`);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
