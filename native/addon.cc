@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "guard.h"
 #include "mapping.h"
@@ -81,18 +82,133 @@ Napi::Value NumberOrUndefined(Napi::Env env, bool present, double value) {
   return present ? Napi::Value(Napi::Number::New(env, value)) : env.Undefined();
 }
 
-// Builds an error through the JS factory and throws it.
-void ThrowMappedError(Napi::Env env, ErrorKind kind, const std::string& path,
-                      ErrorRange range, const AccessResult& result) {
-  Napi::Value error = StateOf(env)->make_error.Call(
-      {Napi::Number::New(env, kind), Napi::String::New(env, path),
+ErrorKind KindOf(AccessStatus status) {
+  switch (status) {
+    case AccessStatus::kTruncated: return kErrorTruncated;
+    case AccessStatus::kIOError: return kErrorIO;
+    case AccessStatus::kClosed: return kErrorClosed;
+    default: return kErrorOutOfRange;
+  }
+}
+
+// Builds the JS error for a failed access through the factory.
+Napi::Value MakeAccessError(Napi::Env env, const std::string& path, ErrorRange range,
+                            const AccessResult& result) {
+  return StateOf(env)->make_error.Call(
+      {Napi::Number::New(env, KindOf(result.status)), Napi::String::New(env, path),
        NumberOrUndefined(env, range.present, double(range.offset)),
        NumberOrUndefined(env, range.present, double(range.length)),
        NumberOrUndefined(env, result.file_size >= 0, double(result.file_size)),
        Napi::Number::New(env, result.error_number)});
+}
+
+void ThrowAccessError(Napi::Env env, const std::string& path, ErrorRange range,
+                      const AccessResult& result) {
+  Napi::Value error = MakeAccessError(env, path, range, result);
   if (env.IsExceptionPending()) return;
   Napi::Error(env, error).ThrowAsJavaScriptException();
 }
+
+// Reads the abort flag that JS sets (Atomics.store) in a SharedArrayBuffer.
+bool AbortRequested(const int32_t* flag) {
+  return flag != nullptr && __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
+}
+
+// One access run on a libuv thread-pool thread, settling a Promise. It is
+// created and settled on the JS thread; only Execute() runs on the pool, and
+// it touches no JS value: the destination, needle and abort flag are raw
+// pointers into memory kept alive by the references held here. The mapping
+// is pinned from creation to settlement, so close() meanwhile only marks it
+// closed (queued work then reports MappedFileClosed) and the unmap waits.
+class PoolAccess : public Napi::AsyncWorker {
+ public:
+  enum class Resolution { kBuffer, kCount, kPosition };
+
+  PoolAccess(Napi::Env env, FileMapping* mapping, const std::string& path, Napi::Object owner,
+             uint64_t offset, uint64_t length, MappedWork work, Resolution resolution)
+      : Napi::AsyncWorker(env, "safe-mmap"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        mapping_(mapping),
+        path_(path),
+        owner_(Napi::Persistent(owner)),
+        offset_(offset),
+        length_(length),
+        work_(work),
+        resolution_(resolution) {}
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  // What the work writes into or reads from, kept alive until settlement.
+  void KeepAlive(Napi::Object object) { kept_.push_back(Napi::Persistent(object)); }
+  void SetDestination(uint8_t* destination, Napi::Value result) {
+    copy_destination_ = destination;
+    result_value_ = Napi::Persistent(result.As<Napi::Object>());
+  }
+  void SetSearch(std::vector<uint8_t> needle, size_t from, bool forward, size_t alignment) {
+    needle_ = std::move(needle);
+    search_ = SearchJob{needle_.data(), needle_.size(), from, alignment, forward, kNotFound};
+  }
+  void SetAbortFlag(const int32_t* flag) { abort_flag_ = flag; }
+
+  // Pins the mapping and queues the work, or settles at once when closed.
+  Napi::Promise Start() {
+    if (!mapping_->Pin()) {
+      deferred_.Reject(MakeAccessError(Env(), path_, {true, offset_, length_},
+                                       {AccessStatus::kClosed, -1, 0}));
+      Napi::Promise promise = deferred_.Promise();
+      Destroy();
+      return promise;
+    }
+    Napi::Promise promise = deferred_.Promise();
+    Queue();
+    return promise;
+  }
+
+ protected:
+  void Execute() override {
+    if (AbortRequested(abort_flag_)) {
+      aborted_ = true;
+      return;
+    }
+    void* context = resolution_ == Resolution::kPosition ? static_cast<void*>(&search_)
+                                                         : static_cast<void*>(copy_destination_);
+    result_ = mapping_->AccessFromPool(offset_, length_, work_, context);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    mapping_->Unpin();
+    // An aborted operation resolves with undefined; the JS side, which sees
+    // the signal, turns that into an AbortError.
+    if (aborted_) return deferred_.Resolve(env.Undefined());
+    if (result_.status != AccessStatus::kOk) {
+      return deferred_.Reject(MakeAccessError(env, path_, {true, offset_, length_}, result_));
+    }
+    switch (resolution_) {
+      case Resolution::kBuffer: return deferred_.Resolve(result_value_.Value());
+      case Resolution::kCount: return deferred_.Resolve(Napi::Number::New(env, double(length_)));
+      case Resolution::kPosition: return deferred_.Resolve(Napi::Number::New(env, double(search_.result)));
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  FileMapping* mapping_;
+  std::string path_;
+  Napi::ObjectReference owner_;  // the NativeMapping: keeps mapping_ alive
+  std::vector<Napi::ObjectReference> kept_;
+  Napi::ObjectReference result_value_;
+  uint64_t offset_;
+  uint64_t length_;
+  MappedWork work_;
+  Resolution resolution_;
+  uint8_t* copy_destination_ = nullptr;
+  std::vector<uint8_t> needle_;
+  SearchJob search_{};
+  const int32_t* abort_flag_ = nullptr;
+  bool aborted_ = false;
+  AccessResult result_{AccessStatus::kOk, -1, 0};
+};
 
 class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
  public:
@@ -104,6 +220,9 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
          InstanceMethod<&NativeMapping::Snapshot>("snapshot"),
          InstanceMethod<&NativeMapping::IndexOf>("indexOf"),
          InstanceMethod<&NativeMapping::CompareWith>("compare"),
+         InstanceMethod<&NativeMapping::SnapshotAsync>("snapshotAsync"),
+         InstanceMethod<&NativeMapping::CopyToAsync>("copyToAsync"),
+         InstanceMethod<&NativeMapping::IndexOfAsync>("indexOfAsync"),
          InstanceMethod<&NativeMapping::FileSize>("fileSize"),
          InstanceMethod<&NativeMapping::MappedSize>("mappedSize"),
          InstanceMethod<&NativeMapping::Close>("close")});
@@ -142,14 +261,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
                      void* context) {
     AccessResult result = mapping_.Access(offset, length, work, context);
     if (result.status == AccessStatus::kOk) return true;
-    ErrorKind kind = kErrorOutOfRange;
-    switch (result.status) {
-      case AccessStatus::kTruncated: kind = kErrorTruncated; break;
-      case AccessStatus::kIOError: kind = kErrorIO; break;
-      case AccessStatus::kClosed: kind = kErrorClosed; break;
-      default: break;
-    }
-    ThrowMappedError(env, kind, path_, {true, offset, length}, result);
+    ThrowAccessError(env, path_, {true, offset, length}, result);
     return false;
   }
 
@@ -248,14 +360,74 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     return Napi::Number::New(env, job.result < 0 ? -1 : job.result > 0 ? 1 : 0);
   }
 
+  // The abort flag argument: an Int32Array over a SharedArrayBuffer, or null.
+  static const int32_t* AbortFlagOf(Napi::Value value, PoolAccess* access) {
+    if (!value.IsTypedArray()) return nullptr;
+    Napi::Int32Array flag = value.As<Napi::Int32Array>();
+    access->KeepAlive(flag);
+    return flag.Data();
+  }
+
+  // snapshotAsync(offset, length, abortFlag) -> Promise<Buffer>
+  Napi::Value SnapshotAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t offset, length;
+    if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
+    Napi::Buffer<uint8_t> copy = Napi::Buffer<uint8_t>::New(env, size_t(length));
+    if (env.IsExceptionPending()) return Napi::Value();
+    auto* access = new PoolAccess(env, &mapping_, path_, Value(), offset, length, CopyOut,
+                                  PoolAccess::Resolution::kBuffer);
+    access->SetDestination(copy.Data(), copy);
+    access->SetAbortFlag(AbortFlagOf(info[2], access));
+    return access->Start();
+  }
+
+  // copyToAsync(target, targetStart, offset, length, abortFlag) -> Promise<number>
+  Napi::Value CopyToAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint8Array target = info[0].As<Napi::Uint8Array>();
+    const int64_t target_start = info[1].As<Napi::Number>().Int64Value();
+    uint64_t offset, length;
+    if (!ReadRange(info, 2, &offset, &length)) return Napi::Value();
+    const uint64_t target_length = target.ByteLength();
+    if (target_start < 0 || uint64_t(target_start) > target_length ||
+        length > target_length - uint64_t(target_start)) {
+      Napi::RangeError::New(env, "copy range outside the target").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    auto* access = new PoolAccess(env, &mapping_, path_, Value(), offset, length, CopyOut,
+                                  PoolAccess::Resolution::kCount);
+    access->KeepAlive(target);
+    access->SetDestination(target.Data() + target_start, target);
+    access->SetAbortFlag(AbortFlagOf(info[4], access));
+    return access->Start();
+  }
+
+  // indexOfAsync(offset, length, needle, from, forward, alignment, abortFlag)
+  Napi::Value IndexOfAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t offset, length;
+    if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
+    Napi::Uint8Array needle = info[2].As<Napi::Uint8Array>();
+    const size_t from = size_t(info[3].As<Napi::Number>().Int64Value());
+    const bool forward = info[4].ToBoolean().Value();
+    const size_t alignment = info[5].As<Napi::Number>().Uint32Value() == 2 ? 2 : 1;
+    if (env.IsExceptionPending()) return Napi::Value();
+    auto* access = new PoolAccess(env, &mapping_, path_, Value(), offset, length, Search,
+                                  PoolAccess::Resolution::kPosition);
+    // The needle is copied: the caller may change its Uint8Array meanwhile.
+    access->SetSearch(std::vector<uint8_t>(needle.Data(), needle.Data() + needle.ByteLength()),
+                      from, forward, alignment);
+    access->SetAbortFlag(AbortFlagOf(info[6], access));
+    return access->Start();
+  }
+
   Napi::Value FileSize(const Napi::CallbackInfo& info) {
     AccessResult result = mapping_.CurrentFileSize();
     if (result.status == AccessStatus::kOk) {
       return Napi::Number::New(info.Env(), double(result.file_size));
     }
-    ThrowMappedError(info.Env(),
-                     result.status == AccessStatus::kClosed ? kErrorClosed : kErrorIO,
-                     path_, {false, 0, 0}, result);
+    ThrowAccessError(info.Env(), path_, {false, 0, 0}, result);
     return Napi::Value();
   }
 

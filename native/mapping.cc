@@ -54,7 +54,9 @@ AccessResult IOError(int64_t size, int error_number) {
 
 }  // namespace
 
-FileMapping::~FileMapping() { Close(); }
+// Only reached with no pins left: an operation in flight holds a reference to
+// the JS object that owns this mapping, so it cannot be collected meanwhile.
+FileMapping::~FileMapping() { Release(); }
 
 OsFailure FileMapping::Map(int fd, ValidationMode mode) {
   struct stat st;
@@ -81,7 +83,22 @@ OsFailure FileMapping::Map(int fd, ValidationMode mode) {
   return {0, nullptr, nullptr};
 }
 
+bool FileMapping::Pin() {
+  if (closed()) return false;
+  ++pins_;
+  return true;
+}
+
+void FileMapping::Unpin() {
+  if (--pins_ == 0 && closed()) Release();
+}
+
 void FileMapping::Close() {
+  closed_.store(true, std::memory_order_release);
+  if (pins_ == 0) Release();
+}
+
+void FileMapping::Release() {
   if (base_ != nullptr) munmap(base_, size_t(mapped_size_));
   if (fd_ >= 0) close(fd_);
   base_ = nullptr;
@@ -120,12 +137,23 @@ bool FileMapping::RunWork(uint64_t offset, uint64_t length, MappedWork work,
 
 AccessResult FileMapping::Access(uint64_t offset, uint64_t length,
                                  MappedWork work, void* context) {
+  return AccessChecked(offset, length, work, context, &last_state_);
+}
+
+AccessResult FileMapping::AccessFromPool(uint64_t offset, uint64_t length,
+                                         MappedWork work, void* context) {
+  return AccessChecked(offset, length, work, context, nullptr);
+}
+
+AccessResult FileMapping::AccessChecked(uint64_t offset, uint64_t length,
+                                        MappedWork work, void* context,
+                                        FileState* known_state) {
   if (closed()) return {AccessStatus::kClosed, -1, 0};
   if (offset > mapped_size_ || length > mapped_size_ - offset) {
     return {AccessStatus::kOutOfMapping, -1, 0};
   }
   if (mode_ == ValidationMode::kAlways) {
-    return AccessValidated(offset, length, work, context);
+    return AccessValidated(offset, length, work, context, known_state);
   }
   if (RunWork(offset, length, work, context)) return Ok();
   return ClassifyFaultBySize(offset + length);
@@ -148,30 +176,33 @@ AccessResult FileMapping::ClassifyFaultBySize(uint64_t end) const {
 // Any difference means the work may have read the zero-filled tail of a file
 // that was truncated and regrown (ABA), or faulted on a page that was
 // truncated and has since come back: repeat it.
+// known_state is the owner's cached state (updated here), or nullptr for a
+// pool access, which starts with a fresh observation.
 AccessResult FileMapping::AccessValidated(uint64_t offset, uint64_t length,
-                                          MappedWork work, void* context) {
+                                          MappedWork work, void* context,
+                                          FileState* known_state) {
   const uint64_t end = offset + length;
+  FileState state;
+  if (known_state != nullptr && known_state->size >= end) {
+    state = *known_state;  // remembered: no system call before the work
+  } else {
+    // Nothing remembered, or it says the file is too short: look now (it may
+    // have grown back), and never touch the memory when it really is.
+    if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
+    if (known_state != nullptr) *known_state = state;
+    if (state.size < end) return Truncated(state.size);
+  }
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    FileState before = last_state_;
-    if (before.size < end) {
-      // Known short: look again (it may have grown back) before touching the
-      // memory, and never touch it when the file really is too short.
-      if (int error_number = ReadFileState(&before)) {
-        return IOError(-1, error_number);
-      }
-      last_state_ = before;
-      if (before.size < end) return Truncated(before.size);
-    }
+    const FileState before = state;
     const bool completed = RunWork(offset, length, work, context);
-    FileState after;
-    if (int error_number = ReadFileState(&after)) return IOError(-1, error_number);
-    last_state_ = after;
-    if (after.size < end) return Truncated(after.size);
-    if (after == before) {
-      return completed ? Ok() : IOError(int64_t(after.size), 0);
+    if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
+    if (known_state != nullptr) *known_state = state;
+    if (state.size < end) return Truncated(state.size);
+    if (state == before) {
+      return completed ? Ok() : IOError(int64_t(state.size), 0);
     }
   }
-  return Truncated(last_state_.size);
+  return Truncated(state.size);
 }
 
 }  // namespace safe_mmap

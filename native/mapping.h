@@ -4,6 +4,7 @@
 // faults are caught through guard.h.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -49,18 +50,31 @@ class FileMapping {
   OsFailure Map(int fd, ValidationMode mode);
 
   uint64_t mapped_size() const { return mapped_size_; }
-  bool closed() const { return fd_ < 0; }
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
 
   // Runs work over [offset, offset + length) of the mapping, validated as the
   // mode says. The range must lie inside the mapping (else kOutOfMapping).
+  // On the owning JS thread only.
   AccessResult Access(uint64_t offset, uint64_t length, MappedWork work,
                       void* context);
+
+  // The same, from a thread-pool thread, for an operation that holds a pin.
+  // It shares no state with the owner's accesses (it observes the file's
+  // state itself), so it may run concurrently with them and with others.
+  AccessResult AccessFromPool(uint64_t offset, uint64_t length, MappedWork work,
+                              void* context);
 
   // Current size on disk. kClosed after Close().
   AccessResult CurrentFileSize();
 
-  // Unmaps and closes. Idempotent.
-  void Close();
+  // Lifetime, all on the owning JS thread. An asynchronous operation pins the
+  // mapping before it is queued and unpins it when it settles; Close() marks
+  // the mapping closed at once (queued operations then report kClosed) but
+  // unmaps only when no pin remains, so a pool thread never copies from
+  // unmapped memory.
+  bool Pin();  // false when already closed
+  void Unpin();
+  void Close();  // idempotent
 
  private:
   struct FileState {
@@ -72,8 +86,12 @@ class FileMapping {
   };
 
   int ReadFileState(FileState* state) const;  // 0 or errno
+  AccessResult AccessChecked(uint64_t offset, uint64_t length, MappedWork work,
+                             void* context, FileState* known_state);
   AccessResult AccessValidated(uint64_t offset, uint64_t length,
-                               MappedWork work, void* context);
+                               MappedWork work, void* context,
+                               FileState* known_state);
+  void Release();  // munmap and close
   AccessResult ClassifyFaultBySize(uint64_t end) const;
   bool RunWork(uint64_t offset, uint64_t length, MappedWork work,
                void* context) const;  // false when a fault was claimed
@@ -83,10 +101,12 @@ class FileMapping {
   uint64_t mapped_size_ = 0;
   size_t page_size_ = 4096;
   ValidationMode mode_ = ValidationMode::kAlways;
-  // The file's state at the end of the last validated access (or at Map).
-  // It doubles as the "before" observation of the next access, so the
-  // seqlock costs one fstat per access instead of two. Only the JS thread
-  // that owns this mapping reads or writes it.
+  std::atomic<bool> closed_{false};
+  int pins_ = 0;  // owning JS thread only
+  // The file's state at the end of the owner's last validated access (or at
+  // Map). It doubles as the "before" observation of the next access, so the
+  // seqlock costs one fstat per access instead of two. Only the owning JS
+  // thread reads or writes it; pool accesses observe their own.
   FileState last_state_ = {0, 0};
 };
 

@@ -14,6 +14,11 @@ export interface NativeMapping {
   indexOf(offset: number, length: number, needle: Uint8Array, from: number, forward: boolean, alignment: number): number;
   /** Sign of memcmp between [offset, offset + length) and other[otherStart...]. */
   compare(offset: number, length: number, other: Uint8Array, otherStart: number): number;
+  snapshotAsync(offset: number, length: number, abortFlag: Int32Array | null): Promise<Buffer | undefined>;
+  copyToAsync(target: Uint8Array, targetStart: number, offset: number, length: number,
+    abortFlag: Int32Array | null): Promise<number | undefined>;
+  indexOfAsync(offset: number, length: number, needle: Uint8Array, from: number, forward: boolean,
+    alignment: number, abortFlag: Int32Array | null): Promise<number | undefined>;
   fileSize(): number;
   mappedSize(): number;
   close(): void;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { binding, NativeMapping } from './binding';
 import { invalidArgType, invalidArgValue } from './errors';
 import { validateInteger } from './validate';
+import { MappedReadStream, ReadStreamOptions } from './stream';
 import { MappedView, ViewSource } from './view';
 
 // Node >= 18.18 defines Symbol.dispose as Symbol.for('nodejs.dispose'); other
@@ -69,7 +70,20 @@ export class MappedFile implements ViewSource {
     return new MappedView(this, offset, length);
   }
 
-  /** Unmaps and closes the descriptor. Idempotent; later accesses throw MappedFileClosed. */
+  /**
+   * A stream.Readable of [start, end] (inclusive, as fs.createReadStream),
+   * reading on the thread pool with backpressure. A fault becomes an 'error'
+   * event carrying MappedFileTruncated or MappedFileIOError.
+   */
+  createReadStream(options?: ReadStreamOptions): MappedReadStream {
+    return new MappedReadStream(this.view(), options);
+  }
+
+  /**
+   * Unmaps and closes the descriptor. Asynchronous operations already copying
+   * finish first (the unmap waits for them); queued ones reject with
+   * MappedFileClosed. Idempotent; later accesses throw MappedFileClosed.
+   */
   close(): void {
     this.#closed = true;
     this.#native.close();

@@ -1,6 +1,10 @@
 export { open, MappedFile } from './file';
 export type { OpenOptions, ValidationMode } from './file';
 export { MappedView } from './view';
+export { MappedReadStream } from './stream';
+export type { ReadStreamOptions } from './stream';
+export { AbortError } from './async';
+export type { AsyncOptions } from './async';
 export {
   MappedFileError, MappedFileTruncated, MappedFileIOError, MappedFileClosed,
 } from './errors';

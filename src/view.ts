@@ -4,6 +4,7 @@
 import * as buffer from 'node:buffer';
 import { inspect } from 'node:util';
 import { isUint8Array } from 'node:util/types';
+import { AsyncOptions, runAbortable, signalOf } from './async';
 import { binding, NativeMapping } from './binding';
 import {
   bufferTooLarge, invalidArgType, MappedFileClosed, MappedFileError, outOfRange, unknownEncoding,
@@ -274,29 +275,88 @@ export class MappedView {
    * targetStart and returns the number of bytes copied.
    */
   copy(target: Uint8Array, targetStart?: number, sourceStart?: number, sourceEnd?: number): number {
-    // lib/buffer.js _copy, with this view as the source.
+    const range = this.#copyRange(target, targetStart, sourceStart, sourceEnd);
+    if (range === null) return 0;
+    return this.#source.native.copyTo(target, range.targetAt, this.byteOffset + range.from, range.count);
+  }
+
+  // lib/buffer.js _copy's argument rules, with this view as the source: the
+  // range to copy, or null when there is nothing to copy.
+  #copyRange(target: unknown, targetStart: unknown, sourceStart: unknown, sourceEnd: unknown):
+    { targetAt: number; from: number; count: number } | null {
     if (!isUint8Array(target)) throw invalidArgType('target', 'an instance of Buffer or Uint8Array', target);
     let targetAt = 0;
     if (targetStart !== undefined) {
-      targetAt = Number.isInteger(targetStart) ? targetStart : toIntegerOr(targetStart, 0);
+      targetAt = Number.isInteger(targetStart) ? targetStart as number : toIntegerOr(targetStart, 0);
       if (targetAt < 0) throw outOfRange('targetStart', '>= 0', targetAt);
     }
     let from = 0;
     if (sourceStart !== undefined) {
-      from = Number.isInteger(sourceStart) ? sourceStart : toIntegerOr(sourceStart, 0);
+      from = Number.isInteger(sourceStart) ? sourceStart as number : toIntegerOr(sourceStart, 0);
       if (from < 0 || from > this.length) throw outOfRange('sourceStart', `>= 0 && <= ${this.length}`, from);
     }
     let to = this.length;
     if (sourceEnd !== undefined) {
-      to = Number.isInteger(sourceEnd) ? sourceEnd : toIntegerOr(sourceEnd, 0);
+      to = Number.isInteger(sourceEnd) ? sourceEnd as number : toIntegerOr(sourceEnd, 0);
       if (to < 0) throw outOfRange('sourceEnd', '>= 0', to);
     }
     if (targetAt >= target.length || from >= to) {
       this.#assertOpen(from, 0);  // nothing to copy, but a closed file still throws
-      return 0;
+      return null;
     }
-    const count = Math.min(to - from, target.length - targetAt, this.length - from);
-    return this.#source.native.copyTo(target, targetAt, this.byteOffset + from, count);
+    return { targetAt, from, count: Math.min(to - from, target.length - targetAt, this.length - from) };
+  }
+
+  // ---- Async forms: the same operations on libuv's thread pool, so that a
+  // page fault on a cold or slow file never stalls the event loop. Arguments
+  // and results are the synchronous forms'; errors become rejections.
+
+  /** snapshot() on the thread pool. */
+  async snapshotAsync(options?: AsyncOptions): Promise<Buffer> {
+    const signal = signalOf(options);
+    if (this.length > MAX_BUFFER_LENGTH) throw bufferTooLarge(MAX_BUFFER_LENGTH);
+    return runAbortable(signal, (abortFlag) =>
+      this.#source.native.snapshotAsync(this.byteOffset, this.length, abortFlag));
+  }
+
+  /** copy() on the thread pool. Do not touch target until the promise settles. */
+  async copyAsync(target: Uint8Array, targetStart?: number, sourceStart?: number, sourceEnd?: number,
+    options?: AsyncOptions): Promise<number> {
+    const signal = signalOf(options);
+    const range = this.#copyRange(target, targetStart, sourceStart, sourceEnd);
+    if (range === null) return 0;
+    return runAbortable(signal, (abortFlag) => this.#source.native.copyToAsync(target, range.targetAt,
+      this.byteOffset + range.from, range.count, abortFlag));
+  }
+
+  /** indexOf() on the thread pool. */
+  async indexOfAsync(value: string | number | Uint8Array, byteOffset?: number | BufferEncoding,
+    encoding?: BufferEncoding, options?: AsyncOptions): Promise<number> {
+    return this.#searchAsync(value, byteOffset, encoding, options, true);
+  }
+
+  /** lastIndexOf() on the thread pool. */
+  async lastIndexOfAsync(value: string | number | Uint8Array, byteOffset?: number | BufferEncoding,
+    encoding?: BufferEncoding, options?: AsyncOptions): Promise<number> {
+    return this.#searchAsync(value, byteOffset, encoding, options, false);
+  }
+
+  /** includes() on the thread pool. */
+  async includesAsync(value: string | number | Uint8Array, byteOffset?: number | BufferEncoding,
+    encoding?: BufferEncoding, options?: AsyncOptions): Promise<boolean> {
+    return (await this.#searchAsync(value, byteOffset, encoding, options, true)) !== -1;
+  }
+
+  async #searchAsync(value: unknown, byteOffset: unknown, encoding: unknown, options: unknown,
+    forward: boolean): Promise<number> {
+    const signal = signalOf(options);
+    const plan = planSearch(value, byteOffset, encoding, this.length, forward);
+    if (typeof plan === 'number') {
+      this.#assertOpen(0, 0);
+      return plan;
+    }
+    return runAbortable(signal, (abortFlag) => this.#source.native.indexOfAsync(this.byteOffset,
+      plan.haystackLength, plan.needle, plan.from, forward, plan.alignment, abortFlag));
   }
 }
 

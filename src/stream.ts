@@ -1,0 +1,62 @@
+// A stream.Readable over a range of a MappedFile. Each chunk is a snapshot
+// taken on the thread pool (snapshotAsync), so reading never stalls the event
+// loop and a fault becomes an 'error' event carrying the MappedFile error.
+import { Readable } from 'node:stream';
+import { invalidArgType, outOfRange } from './errors';
+import { validateInteger } from './validate';
+import type { MappedView } from './view';
+
+export interface ReadStreamOptions {
+  /** First byte, default 0. */
+  start?: number;
+  /** Last byte, inclusive as in fs.createReadStream; default the end of the mapping. */
+  end?: number;
+  /** Bytes per chunk, default 64 KiB (as fs). */
+  highWaterMark?: number;
+  /** Destroys the stream with an AbortError when aborted. */
+  signal?: AbortSignal;
+}
+
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+
+export class MappedReadStream extends Readable {
+  /** Bytes pushed so far, as on fs.ReadStream. */
+  bytesRead = 0;
+  readonly path: string;
+  readonly start: number;
+  readonly end: number;
+  #view: MappedView;
+  #position: number;
+
+  /** @internal Made by MappedFile#createReadStream. */
+  constructor(view: MappedView, options: ReadStreamOptions | undefined) {
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw invalidArgType('options', 'of type object', options);
+    }
+    const { start = 0, end = Infinity, highWaterMark = DEFAULT_HIGH_WATER_MARK, signal } = options ?? {};
+    // fs.createReadStream's rules for start and end.
+    validateInteger(start, 'start', 0, Number.MAX_SAFE_INTEGER);
+    if (end !== Infinity) validateInteger(end, 'end', 0, Number.MAX_SAFE_INTEGER);
+    if (start > end) throw outOfRange('start', `<= "end" (here: ${end})`, start);
+    super({ highWaterMark, signal });
+    this.#view = view;
+    this.path = view.path;
+    this.start = start;
+    this.end = Math.min(end, view.length - 1);
+    this.#position = Math.min(start, view.length);
+  }
+
+  override _read(): void {
+    const length = Math.min(this.readableHighWaterMark, this.end + 1 - this.#position);
+    if (length <= 0) {
+      this.push(null);
+      return;
+    }
+    const at = this.#position;
+    this.#view.subarray(at, at + length).snapshotAsync().then((chunk) => {
+      this.#position = at + length;
+      this.bytesRead += length;
+      if (!this.destroyed) this.push(chunk);
+    }, (error: Error) => this.destroy(error));
+  }
+}
