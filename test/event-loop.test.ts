@@ -1,0 +1,64 @@
+// A page fault on a cold file blocks the thread that touches the page. The
+// async forms take the faults on the thread pool, so the event loop stays
+// live; the same reads done synchronously visibly stall it.
+import { execFileSync } from 'node:child_process';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { open } from '../src';
+import { TempDir } from './support/files';
+
+const FILE_LENGTH = 384 << 20;
+const CHUNK = 2 << 20;
+let dir: TempDir;
+let path: string;
+
+beforeAll(() => {
+  dir = new TempDir();
+  path = dir.file('cold.bin');
+  const fd = openSync(path, 'w');
+  const block = Buffer.alloc(CHUNK, 0x5a);
+  for (let at = 0; at < FILE_LENGTH; at += CHUNK) writeSync(fd, block);
+  fsyncSync(fd);  // clean pages can be evicted
+  closeSync(fd);
+});
+afterAll(() => dir.remove());
+
+/** Evicts the file's pages from the page cache (GNU dd: posix_fadvise DONTNEED on the whole file). */
+function evictFromPageCache(file: string): void {
+  execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
+}
+
+async function measureEventLoopDelay(work: () => Promise<void> | void) {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await work();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  histogram.disable();
+  return { p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6 };
+}
+
+test('async snapshots of a cold file keep the event loop live; sync ones stall it', async () => {
+  const file = open(path);
+  const view = file.view();
+
+  evictFromPageCache(path);
+  const asyncDelay = await measureEventLoopDelay(async () => {
+    for (let at = 0; at < FILE_LENGTH; at += 4 * CHUNK) {
+      await Promise.all([0, 1, 2, 3].map((k) => view.subarray(at + k * CHUNK, at + (k + 1) * CHUNK).snapshotAsync()));
+    }
+  });
+
+  evictFromPageCache(path);
+  const syncDelay = await measureEventLoopDelay(() => {
+    for (let at = 0; at < FILE_LENGTH; at += CHUNK) view.subarray(at, at + CHUNK).snapshot();
+  });
+  file.close();
+
+  // Reported for the record; the assertions below are the contract.
+  console.log(`event-loop delay, ms: async p99 ${asyncDelay.p99.toFixed(1)} max ${asyncDelay.max.toFixed(1)}; ` +
+    `sync p99 ${syncDelay.p99.toFixed(1)} max ${syncDelay.max.toFixed(1)}`);
+  expect(asyncDelay.p99).toBeLessThan(20);
+  expect(syncDelay.max).toBeGreaterThan(40);
+  expect(syncDelay.max).toBeGreaterThan(3 * asyncDelay.p99);
+});

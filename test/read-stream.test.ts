@@ -1,0 +1,99 @@
+// file.createReadStream(): a stream.Readable that agrees with fs, honours
+// backpressure and destroy(), and reports faults as 'error' events.
+import { createHash } from 'node:crypto';
+import { createReadStream as fsCreateReadStream, truncateSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { MappedFileTruncated, open } from '../src';
+import { PAGE, TempDir, patternBuffer } from './support/files';
+
+let dir: TempDir;
+beforeAll(() => { dir = new TempDir(); });
+afterAll(() => dir.remove());
+
+async function sha256(stream: NodeJS.ReadableStream): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(stream, hash);
+  return hash.digest('hex');
+}
+
+test.each([
+  ['an empty file', 0], ['a 1-byte file', 1], ['a file of exactly one page', PAGE], ['a multi-MiB file', (5 << 20) + 17],
+])('sha256 through the stream equals fs.createReadStream for %s', async (_, length) => {
+  const path = dir.file(`hash-${length}`, patternBuffer(0, length));
+  const file = open(path);
+  expect(await sha256(file.createReadStream())).toBe(await sha256(fsCreateReadStream(path)));
+  file.close();
+});
+
+test('start, end (inclusive) and highWaterMark behave as in fs.createReadStream', async () => {
+  const path = dir.patternFile('ranges', 3 * PAGE + 11);
+  const file = open(path);
+  for (const options of [{ start: 0, end: 0 }, { start: 5, end: 4000 }, { start: 100 }, { end: 99 },
+    { start: PAGE, end: 10 * PAGE }, { start: 3 * PAGE + 11 }, { highWaterMark: 1000 }, { start: 7, highWaterMark: 1 }]) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of file.createReadStream(options)) chunks.push(chunk);
+    const expected: Buffer[] = [];
+    for await (const chunk of fsCreateReadStream(path, options)) expected.push(chunk);
+    expect(Buffer.concat(chunks)).toEqual(Buffer.concat(expected));
+    const highWaterMark = options.highWaterMark ?? 64 * 1024;
+    expect(chunks.slice(0, -1).every((chunk) => chunk.length === highWaterMark)).toBe(true);
+  }
+  expect(() => file.createReadStream({ start: -1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+  expect(() => file.createReadStream({ start: 10, end: 5 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+  expect(() => file.createReadStream({ start: '1' as unknown as number })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+  file.close();
+});
+
+test('backpressure: a paused stream stops reading; destroy() stops it for good', async () => {
+  const path = dir.patternFile('backpressure', 8 << 20);
+  const file = open(path);
+  const stream = file.createReadStream({ highWaterMark: PAGE });
+  stream.pause();
+  stream.read(0);  // let it fill its buffer once
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(stream.bytesRead).toBeLessThanOrEqual(4 * PAGE);  // only about one highWaterMark, not 8 MiB
+  const first = stream.read(PAGE) as Buffer;
+  expect(first).toEqual(patternBuffer(0, PAGE));
+  stream.destroy();
+  const readAtDestroy = stream.bytesRead;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(stream.bytesRead).toBeLessThanOrEqual(readAtDestroy + PAGE);
+  expect(stream.destroyed).toBe(true);
+  file.close();
+});
+
+test('a truncation during the stream is an error event carrying MappedFileTruncated', async () => {
+  const path = dir.patternFile('truncated', 4 << 20);
+  const file = open(path);
+  const stream = file.createReadStream({ highWaterMark: 64 * 1024 });
+  const received: Buffer[] = [];
+  const error = await new Promise<unknown>((resolve) => {
+    stream.on('data', (chunk: Buffer) => {
+      received.push(chunk);
+      if (received.length === 2) truncateSync(path, 100 * 1024);
+    });
+    stream.on('error', resolve);
+    stream.on('end', () => resolve('ended without error'));
+  });
+  expect(error).toBeInstanceOf(MappedFileTruncated);
+  // Everything delivered before the error is the file's real content.
+  expect(Buffer.concat(received)).toEqual(patternBuffer(0, Buffer.concat(received).length));
+  file.close();
+});
+
+test('for await over the stream works, and an AbortSignal destroys it with AbortError', async () => {
+  const path = dir.patternFile('abort', 1 << 20);
+  const file = open(path);
+  let total = 0;
+  for await (const chunk of file.createReadStream()) total += (chunk as Buffer).length;
+  expect(total).toBe(1 << 20);
+
+  const controller = new AbortController();
+  const stream = file.createReadStream({ signal: controller.signal, highWaterMark: PAGE });
+  const error = await new Promise((resolve) => {
+    stream.once('data', () => controller.abort());
+    stream.on('error', resolve);
+  });
+  expect(error).toMatchObject({ name: 'AbortError' });
+  file.close();
+});
