@@ -93,12 +93,19 @@ export function planSearch(value: unknown, byteOffset: unknown, encoding: unknow
   if (typeof byteOffset === 'string') {
     encoding = byteOffset;
     byteOffset = undefined;
+  } else if (typeof byteOffset !== 'number' &&
+    ((byteOffset as number) > 0x7fffffff || (byteOffset as number) < -0x80000000)) {
+    // Buffer compares with the int32 bounds before coercing, and replaces an
+    // out-of-range value by a bound: a BigInt (or an object whose valueOf
+    // gives one) beyond int32 is accepted, where `+` below would throw.
+    byteOffset = Number(byteOffset);
   }
-  let offset = +(byteOffset as number);  // null and [] become 0; a Symbol or BigInt throws, as in Buffer
+  let offset = +(byteOffset as number);  // null and [] become 0; a Symbol or a BigInt in int32 throws, as in Buffer
   if (Number.isNaN(offset)) offset = forward ? 0 : length;
   // Buffer clamps to int32 (its length fits); a view may be longer, so clamp
-  // only to safe integers. Both give the same answers below 2 GiB.
-  offset = Math.trunc(Math.min(Math.max(offset, -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER));
+  // only to safe integers. Both give the same answers below 2 GiB. `+ 0`
+  // turns -0 (from -0 or -0.5) into 0: Buffer answers 0, never -0.
+  offset = Math.trunc(Math.min(Math.max(offset, -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER)) + 0;
 
   let needle: Uint8Array;
   let utf16 = false;
