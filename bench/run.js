@@ -37,6 +37,21 @@ function compare(cases, caseRounds = rounds) {
   return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
 }
 
+/** compare() for cases that return a Promise of the operation count. */
+async function compareAsync(cases, caseRounds = rounds) {
+  const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+  for (let round = 0; round < caseRounds; round++) {
+    for (const [name, run] of Object.entries(cases)) {
+      const start = process.hrtime.bigint();
+      const operations = await run();
+      samples[name].push(Number(process.hrtime.bigint() - start) / operations);
+    }
+    process.stderr.write(`\r  round ${round + 1}/${caseRounds}`);
+  }
+  process.stderr.write('\n');
+  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
+}
+
 function report(title, medians, baseline, bytesPerOperation) {
   console.log(`\n### ${title}\n`);
   console.log('| case | median ns/op | ' + (bytesPerOperation ? 'GB/s | ' : '') + `speed vs ${baseline} |`);
@@ -47,6 +62,7 @@ function report(title, medians, baseline, bytesPerOperation) {
   }
 }
 
+async function main() {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-mmap-bench-'));
 try {
   const FILE_LENGTH = 64 << 20;
@@ -103,6 +119,37 @@ try {
     'view.indexOf': () => { sink ^= searchView.indexOf(needle); return 1; },
   }, Math.max(3, Math.ceil(rounds / 3)));
   report(`Search, absent 12-byte needle, warm ${SEARCH_LENGTH >> 20} MiB file`, search, 'readFileSync + Buffer#indexOf', SEARCH_LENGTH);
+
+  // 4. Async: 1 MiB chunks, 4 in flight, through the whole file; and streams.
+  const ASYNC_CHUNK = 1 << 20;
+  const IN_FLIGHT = 4;
+  const targets = Array.from({ length: IN_FLIGHT }, () => Buffer.alloc(ASYNC_CHUNK));
+  const searchFd2 = fs.openSync(searchPath, 'r');
+  const chunkedAsync = (readChunk) => async () => {
+    let next = 0;
+    await Promise.all(targets.map(async (target) => {
+      for (let at = (next++) * ASYNC_CHUNK; at < SEARCH_LENGTH; at = (next++) * ASYNC_CHUNK) await readChunk(target, at);
+    }));
+    return SEARCH_LENGTH / ASYNC_CHUNK;
+  };
+  const asyncCopy = await compareAsync({
+    'fs.read 1 MiB × 4 in flight': chunkedAsync((target, at) => new Promise((resolve, reject) =>
+      fs.read(searchFd2, target, 0, ASYNC_CHUNK, at, (error) => (error ? reject(error) : resolve())))),
+    'view.copyAsync 1 MiB × 4 in flight': chunkedAsync((target, at) => searchView.copyAsync(target, 0, at, at + ASYNC_CHUNK)),
+  }, Math.max(3, Math.ceil(rounds / 3)));
+  report(`Async sequential read, 1 MiB chunks, 4 in flight, warm ${SEARCH_LENGTH >> 20} MiB file`, asyncCopy,
+    'fs.read 1 MiB × 4 in flight', ASYNC_CHUNK);
+  fs.closeSync(searchFd2);
+
+  const { Writable } = require('node:stream');
+  const { pipeline } = require('node:stream/promises');
+  const drain = () => new Writable({ write(chunk, encoding, done) { done(); } });
+  const streams = await compareAsync({
+    'fs.createReadStream': async () => { await pipeline(fs.createReadStream(searchPath), drain()); return 1; },
+    'file.createReadStream': async () => { await pipeline(searchFile.createReadStream(), drain()); return 1; },
+  }, Math.max(3, Math.ceil(rounds / 3)));
+  report(`Stream into a no-op Writable, default highWaterMark (64 KiB), warm ${SEARCH_LENGTH >> 20} MiB file`, streams,
+    'fs.createReadStream', SEARCH_LENGTH);
   searchFile.close();
 
   console.log('\n### Targets (ratios from this run)\n');
@@ -112,8 +159,16 @@ try {
     console.log(`| ${name} ≥ ${wanted}x | ${measured.toFixed(2)}x | ${measured >= wanted ? 'met' : '**missed**'} |`);
   checkTarget('view.indexOf vs readFileSync + Buffer#indexOf', search['readFileSync + Buffer#indexOf'] / search['view.indexOf'], 5);
   checkTarget('view.indexOf vs Buffer#indexOf in memory', search['Buffer#indexOf (bytes already in memory)'] / search['view.indexOf'], 3);
+  checkTarget('copyAsync vs fs.read, 1 MiB × 4', asyncCopy['fs.read 1 MiB × 4 in flight'] / asyncCopy['view.copyAsync 1 MiB × 4 in flight'], 1.5);
+  checkTarget('createReadStream vs fs.createReadStream', streams['fs.createReadStream'] / streams['file.createReadStream'], 1.5);
 
   console.log(`\n${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}, ${rounds} interleaved rounds, medians. (sink ${sink & 1})`);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
