@@ -1,6 +1,7 @@
-// A stream.Readable over a range of a MappedFile. Each chunk is a snapshot
-// taken on the thread pool (snapshotAsync), so reading never stalls the event
-// loop and a fault becomes an 'error' event carrying the MappedFile error.
+// A stream.Readable over a range of a MappedFile. Chunks are slices of
+// snapshots taken on the thread pool (snapshotAsync), so reading never stalls
+// the event loop and a fault becomes an 'error' event carrying the
+// MappedFile error. A chunk never aliases the mapping.
 import { Readable } from 'node:stream';
 import { invalidArgType, outOfRange } from './errors';
 import { validateInteger } from './validate';
@@ -18,6 +19,10 @@ export interface ReadStreamOptions {
 }
 
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+// Each trip to the thread pool fetches this much (a whole number of chunks)
+// and the chunks are slices of it: one pool round trip per megabyte instead
+// of one per 64 KiB chunk, which is what makes fs.createReadStream slow.
+const READ_AHEAD = 1 << 20;
 
 export class MappedReadStream extends Readable {
   /** Bytes pushed so far, as on fs.ReadStream. */
@@ -26,7 +31,8 @@ export class MappedReadStream extends Readable {
   readonly start: number;
   readonly end: number;
   #view: MappedView;
-  #position: number;
+  #position: number;  // next byte to fetch from the view
+  #pending: Buffer[] = [];  // fetched chunks not yet pushed
 
   /** @internal Made by MappedFile#createReadStream. */
   constructor(view: MappedView, options: ReadStreamOptions | undefined) {
@@ -47,16 +53,32 @@ export class MappedReadStream extends Readable {
   }
 
   override _read(): void {
-    const length = Math.min(this.readableHighWaterMark, this.end + 1 - this.#position);
+    if (this.#pushPending()) return;
+    const chunkLength = this.readableHighWaterMark;
+    const length = Math.min(Math.max(chunkLength, READ_AHEAD - (READ_AHEAD % chunkLength)), this.end + 1 - this.#position);
     if (length <= 0) {
       this.push(null);
       return;
     }
     const at = this.#position;
-    this.#view.subarray(at, at + length).snapshotAsync().then((chunk) => {
+    this.#view.subarray(at, at + length).snapshotAsync().then((block) => {
       this.#position = at + length;
-      this.bytesRead += length;
-      if (!this.destroyed) this.push(chunk);
+      for (let offset = 0; offset < block.length; offset += chunkLength) {
+        this.#pending.push(block.subarray(offset, offset + chunkLength));
+      }
+      if (!this.destroyed) this.#pushPending();
     }, (error: Error) => this.destroy(error));
+  }
+
+  // Pushes fetched chunks until the stream wants no more; true if it pushed any.
+  #pushPending(): boolean {
+    if (this.#pending.length === 0) return false;
+    let wantsMore = true;
+    while (wantsMore && this.#pending.length > 0) {
+      const chunk = this.#pending.shift() as Buffer;
+      this.bytesRead += chunk.length;
+      wantsMore = this.push(chunk);
+    }
+    return true;
   }
 }
