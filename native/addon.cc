@@ -31,9 +31,9 @@ enum ErrorKind : int32_t {
 // Per-environment state (main thread and each worker have their own).
 struct AddonState {
   Napi::FunctionReference make_error;
-  Napi::FunctionReference mapping_constructor;
+  // 8 bytes that small reads are copied into; the reference keeps them alive.
   Napi::Reference<Napi::Buffer<uint8_t>> scratch_reference;
-  uint8_t* scratch = nullptr;  // 8 bytes that small reads are copied into
+  uint8_t* scratch = nullptr;
 };
 
 constexpr size_t kScratchSize = 8;
@@ -461,7 +461,6 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
     state->scratch = scratch.Data();
     state->scratch_reference = Napi::Persistent(scratch);
     Napi::Function mapping_class = NativeMapping::Define(env);
-    state->mapping_constructor = Napi::Persistent(mapping_class);
 
     DefineAddon(exports,
                 {InstanceValue("NativeMapping", mapping_class),
