@@ -138,11 +138,12 @@ class PoolAccess : public Napi::AsyncWorker {
 
   Napi::Promise promise() const { return deferred_.Promise(); }
 
-  // What the work writes into or reads from, kept alive until settlement.
+  // Objects whose memory the work uses, kept alive until settlement.
   void KeepAlive(Napi::Object object) { kept_.push_back(Napi::Persistent(object)); }
-  void SetDestination(uint8_t* destination, Napi::Value result) {
+  // Where a copy goes, inside `holder` (kept alive; the result for kBuffer).
+  void SetDestination(uint8_t* destination, Napi::Object holder) {
     copy_destination_ = destination;
-    result_value_ = Napi::Persistent(result.As<Napi::Object>());
+    destination_holder_ = Napi::Persistent(holder);
   }
   void SetSearch(std::vector<uint8_t> needle, size_t from, bool forward, size_t alignment) {
     needle_ = std::move(needle);
@@ -185,7 +186,7 @@ class PoolAccess : public Napi::AsyncWorker {
       return deferred_.Reject(MakeAccessError(env, path_, {true, offset_, length_}, result_));
     }
     switch (resolution_) {
-      case Resolution::kBuffer: return deferred_.Resolve(result_value_.Value());
+      case Resolution::kBuffer: return deferred_.Resolve(destination_holder_.Value());
       case Resolution::kCount: return deferred_.Resolve(Napi::Number::New(env, double(length_)));
       case Resolution::kPosition: return deferred_.Resolve(Napi::Number::New(env, double(search_.result)));
     }
@@ -197,7 +198,7 @@ class PoolAccess : public Napi::AsyncWorker {
   std::string path_;
   Napi::ObjectReference owner_;  // the NativeMapping: keeps mapping_ alive
   std::vector<Napi::ObjectReference> kept_;
-  Napi::ObjectReference result_value_;
+  Napi::ObjectReference destination_holder_;
   uint64_t offset_;
   uint64_t length_;
   MappedWork work_;
@@ -290,25 +291,31 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     return Napi::Value();
   }
 
+  // Where `length` bytes go at target_start of target, or nullptr after
+  // throwing when they would not fit. The JS side computed the range, but
+  // memory safety does not rest on it: the target may even have been
+  // detached since.
+  static uint8_t* DestinationIn(Napi::Env env, Napi::Uint8Array target, int64_t target_start,
+                                uint64_t length) {
+    const uint64_t target_length = target.ByteLength();
+    if (env.IsExceptionPending()) return nullptr;
+    if (target_start < 0 || uint64_t(target_start) > target_length ||
+        length > target_length - uint64_t(target_start)) {
+      Napi::RangeError::New(env, "copy range outside the target").ThrowAsJavaScriptException();
+      return nullptr;
+    }
+    return target.Data() + target_start;
+  }
+
   // copyTo(target, targetStart, offset, length) -> bytes copied.
   Napi::Value CopyTo(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Uint8Array target = info[0].As<Napi::Uint8Array>();
-    const int64_t target_start = info[1].As<Napi::Number>().Int64Value();
     uint64_t offset, length;
     if (!ReadRange(info, 2, &offset, &length)) return Napi::Value();
-    // Never write outside the target, whatever the caller computed: the
-    // target may have been detached or shrunk since it was checked.
-    const uint64_t target_length = target.ByteLength();
-    if (target_start < 0 || uint64_t(target_start) > target_length) {
-      return Napi::Number::New(env, 0);
-    }
-    if (length > target_length - uint64_t(target_start)) {
-      length = target_length - uint64_t(target_start);
-    }
-    if (!GuardedAccess(env, offset, length, CopyOut, target.Data() + target_start)) {
-      return Napi::Value();
-    }
+    uint8_t* destination = DestinationIn(env, info[0].As<Napi::Uint8Array>(),
+                                         info[1].As<Napi::Number>().Int64Value(), length);
+    if (destination == nullptr) return Napi::Value();
+    if (!GuardedAccess(env, offset, length, CopyOut, destination)) return Napi::Value();
     return Napi::Number::New(env, double(length));
   }
 
@@ -386,19 +393,13 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   Napi::Value CopyToAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Uint8Array target = info[0].As<Napi::Uint8Array>();
-    const int64_t target_start = info[1].As<Napi::Number>().Int64Value();
     uint64_t offset, length;
     if (!ReadRange(info, 2, &offset, &length)) return Napi::Value();
-    const uint64_t target_length = target.ByteLength();
-    if (target_start < 0 || uint64_t(target_start) > target_length ||
-        length > target_length - uint64_t(target_start)) {
-      Napi::RangeError::New(env, "copy range outside the target").ThrowAsJavaScriptException();
-      return Napi::Value();
-    }
+    uint8_t* destination = DestinationIn(env, target, info[1].As<Napi::Number>().Int64Value(), length);
+    if (destination == nullptr) return Napi::Value();
     auto* access = new PoolAccess(env, &mapping_, path_, Value(), offset, length, CopyOut,
                                   PoolAccess::Resolution::kCount);
-    access->KeepAlive(target);
-    access->SetDestination(target.Data() + target_start, target);
+    access->SetDestination(destination, target);
     access->SetAbortFlag(AbortFlagOf(info[4], access));
     return access->Start();
   }

@@ -192,7 +192,10 @@ export class MappedView {
         target.copy(chunk, 0, targetStart + done, targetStart + done + size);
         order = this.#source.native.compare(this.byteOffset + sourceStart + done, size, chunk, 0);
       }
-      if (count === 0) target.#assertOpen(0, 0);
+      if (count === 0) {
+        this.#assertOpen(0, 0);  // nothing compared, but closed files still throw
+        target.#assertOpen(0, 0);
+      }
     } else {
       order = this.#source.native.compare(this.byteOffset + sourceStart, count, target, targetStart);
     }
