@@ -9,91 +9,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { inspect } from 'node:util';
-import { isUint8Array } from 'node:util/types';
 import * as fc from 'fast-check';
 import { open, MappedFile, MappedView, ValidationMode } from '../src';
+import { PAGE } from './support/files';
 import { READS } from './support/reads';
+import {
+  arbEncoding, arbIndex, arbReadOffset, backingBytes, BYTE_TARGETS, edgeOffsets, ENCODINGS, JUNK, Target,
+  TARGETS, UNKNOWN_ENCODINGS,
+} from './support/buffer-args';
+import { assertProperty, call, describeCall, expectSameOutcome, Outcome } from './support/parity';
 
 const RUNS = Number(process.env.SAFE_MMAP_FC_RUNS) || 60;
-const PAGE = 4096;
 
 // ---------------------------------------------------------------------------
-// The comparison rule
-
-type Outcome = { threw: false; value: unknown } | { threw: true; error: unknown };
-
-function outcomeOf(call: () => unknown): Outcome {
-  try {
-    return { threw: false, value: call() };
-  } catch (error) {
-    return { threw: true, error };
-  }
-}
-
-// Bytes compare by content (and both must be Buffers or both not); anything
-// else with Object.is, so NaN equals NaN and bigints compare by value.
-function sameValue(a: unknown, b: unknown): boolean {
-  if (isUint8Array(a) || isUint8Array(b)) {
-    return isUint8Array(a) && isUint8Array(b) && Buffer.isBuffer(a) === Buffer.isBuffer(b) &&
-      a.length === b.length && Buffer.compare(a, b) === 0;
-  }
-  return Object.is(a, b);
-}
-
-// Buffer's errors come from Node's own realm and the view's from jest's
-// sandbox, so the classes are compared by name rather than by identity.
-function errorShape(error: unknown): string {
-  if (error === null || typeof error !== 'object') return `non-object thrown: ${inspect(error)}`;
-  const constructorName = (error as object).constructor?.name;
-  return `${constructorName} code=${String((error as { code?: unknown }).code)}`;
-}
-
-function show(outcome: Outcome): string {
-  if (!outcome.threw) {
-    const { value } = outcome;
-    if (isUint8Array(value)) {
-      const hex = Buffer.from(value.buffer, value.byteOffset, value.length).toString('hex');
-      return `returned ${Buffer.isBuffer(value) ? 'Buffer' : 'Uint8Array'}(${value.length}) ${hex.slice(0, 80)}`;
-    }
-    return `returned ${inspect(value, { maxStringLength: 80 })}`;
-  }
-  const message = (outcome.error as { message?: unknown })?.message;
-  return `threw ${errorShape(outcome.error)} (${String(message)})`;
-}
-
-let comparisons = 0;
-
-/** Runs both calls; both must return equal values, or both throw alike. */
-function expectSameOutcome(bufferCall: () => unknown, viewCall: () => unknown,
-  label: string | (() => string) = ''): Outcome {
-  comparisons++;
-  const expected = outcomeOf(bufferCall);
-  const actual = outcomeOf(viewCall);
-  const same = expected.threw
-    ? actual.threw && errorShape(expected.error) === errorShape(actual.error)
-    : !actual.threw && sameValue(expected.value, actual.value);
-  if (!same) {
-    const where = typeof label === 'function' ? label() : label;
-    throw new Error(`${where}\n  Buffer: ${show(expected)}\n  view:   ${show(actual)}`);
-  }
-  return expected;
-}
-
-type Method = (...args: unknown[]) => unknown;
-function call(target: object, method: string, args: readonly unknown[]): unknown {
-  return (target as Record<string, Method>)[method](...args);
-}
-function describeCall(label: string, method: string, args: readonly unknown[]): string {
-  return `${label}: .${method}(${args.map((arg) => inspect(arg)).join(', ')})`;
-}
-
-/** fc.assert, then proof that the property really compared something on every run. */
-function assertProperty<T>(property: fc.IProperty<T>, numRuns: number): void {
-  const before = comparisons;
-  fc.assert(property, { numRuns });
-  expect(comparisons - before).toBeGreaterThanOrEqual(numRuns);
-}
+// The comparison rule: expectSameOutcome (test/support/parity.ts), applied to
+// a Case's view and Buffer.
 
 /** Calls `method` with `args` on both and compares the outcomes. */
 function expectSameCall(c: Case, method: string, args: readonly unknown[]): Outcome {
@@ -183,26 +113,6 @@ function casesFor(file: MappedFile, content: Buffer): Case[] {
 // ---------------------------------------------------------------------------
 // Arguments
 
-// Awkward values for any offset or index: invalid ones, ones that are only
-// valid after coercion, and corner cases (-0, unsafe integers).
-const JUNK: unknown[] = [
-  NaN, Infinity, -Infinity, -0, 0.5, -0.5, 1.5, 2.999, -1, -2, 2 ** 31, 2 ** 32, 2 ** 32 + 1, 2 ** 53,
-  2 ** 53 + 2, -(2 ** 53), Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MAX_VALUE,
-  Number.MIN_VALUE, 1e21, -1e21, '0', '1', '3', '-1', '1.5', '', ' ', 'abc', '0x10', null, undefined, true,
-  false, {}, [], [2], { valueOf: () => 2 }, 1n, -1n, 2n ** 64n, Symbol('offset'), () => 0,
-  new Number(1), new String('2'), new Date(0),
-];
-
-function edgeOffsets(length: number): number[] {
-  const edges = new Set<number>();
-  for (let d = -9; d <= 9; d++) edges.add(length + d);
-  for (let i = 0; i <= 9; i++) edges.add(i);
-  for (let page = PAGE; page < length + 9; page += PAGE) {
-    for (let d = -9; d <= 9; d++) edges.add(page + d);
-  }
-  return [...edges];
-}
-
 /** Every offset of small views; the edges and a random sample of large ones. */
 function readOffsets(length: number): number[] {
   if (length <= PAGE + 1) return Array.from({ length: length + 2 }, (_, i) => i);
@@ -211,96 +121,16 @@ function readOffsets(length: number): number[] {
   return [...offsets];
 }
 
-const arbJunk = fc.constantFrom(...JUNK);
-
-function arbIndex(length: number): fc.Arbitrary<unknown> {
-  return fc.oneof(
-    { arbitrary: fc.integer({ min: -length - 3, max: length + 3 }), weight: 4 },
-    { arbitrary: fc.constantFrom(...edgeOffsets(length), ...edgeOffsets(length).map((i) => -i)), weight: 2 },
-    { arbitrary: fc.double(), weight: 1 },
-    { arbitrary: fc.double({ min: -length - 3, max: length + 3, noNaN: true }), weight: 1 },
-    { arbitrary: fc.integer({ min: -length - 3, max: length + 3 }).map(String), weight: 1 },
-    { arbitrary: fc.bigInt({ min: -5n, max: 5n }), weight: 1 },
-    { arbitrary: arbJunk, weight: 2 },
-  );
-}
-
 /** One of `cases`, with arguments generated for its length. */
 function arbCaseWith<T>(cases: Case[], arbFor: (length: number) => fc.Arbitrary<T>): fc.Arbitrary<[Case, T]> {
   return fc.constantFrom(...cases).chain((c) => arbFor(c.buf.length).map((value): [Case, T] => [c, value]));
 }
 
-function arbReadOffset(length: number): fc.Arbitrary<unknown> {
-  return fc.oneof(
-    { arbitrary: fc.integer({ min: 0, max: Math.max(length - 1, 0) }), weight: 4 },
-    { arbitrary: arbIndex(length), weight: 3 },
-    { arbitrary: fc.string(), weight: 1 },
-  );
-}
-
-const ENCODINGS = [
-  undefined, 'utf8', 'utf-8', 'UTF8', 'UTF-8', 'Utf-8', 'utf16le', 'utf-16le', 'UTF16LE', 'UTF-16LE',
-  'ucs2', 'ucs-2', 'UCS2', 'UCS-2', 'latin1', 'LATIN1', 'Latin1', 'binary', 'BINARY', 'ascii', 'ASCII',
-  'base64', 'BASE64', 'base64url', 'BASE64URL', 'Base64Url', 'hex', 'HEX', 'Hex',
-];
-const UNKNOWN_ENCODINGS: unknown[] = [
-  'utf9', '', 'utf16', 'utf-16', 'latin-1', 'base-64', 'hex ', ' hex', 'UTF_8', 'buffer', 'utf8\0', null, 0, 1,
-  {}, [], ['hex'], true, { toString: () => 'hex' }, new String('base64'), Symbol('hex'),
-];
-
-const arbEncoding: fc.Arbitrary<unknown> = fc.oneof(
-  { arbitrary: fc.constantFrom(...ENCODINGS), weight: 4 },
-  // Random capitalisation of a known name.
-  {
-    arbitrary: fc.tuple(fc.constantFrom(...ENCODINGS.filter((e): e is string => e !== undefined)),
-      fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }))
-      .map(([name, upper]) => [...name].map((ch, i) => (upper[i] ? ch.toUpperCase() : ch)).join('')),
-    weight: 2,
-  },
-  { arbitrary: fc.constantFrom(...UNKNOWN_ENCODINGS), weight: 1 },
-  { arbitrary: fc.string({ maxLength: 9 }), weight: 1 },
-);
-
-interface Target { label: string; make: (length: number) => unknown }
-// Each `make` is called twice per comparison: one target for the Buffer, an
-// identical one for the view. Typed-array targets sit inside a larger,
-// pre-filled ArrayBuffer so that a write outside them would show too.
-const TARGETS: Target[] = [
-  { label: 'Buffer(0)', make: () => Buffer.alloc(0) },
-  { label: 'Buffer(1)', make: () => Buffer.alloc(1, 0xa5) },
-  { label: 'Buffer(5)', make: () => Buffer.alloc(5, 0xa5) },
-  { label: 'Buffer(length)', make: (n) => Buffer.alloc(n, 0xa5) },
-  { label: 'Buffer(length + 7)', make: (n) => Buffer.alloc(n + 7, 0xa5) },
-  { label: 'Uint8Array(length + 3)', make: (n) => new Uint8Array(n + 3).fill(0x5a) },
-  { label: 'Buffer subarray(5, length + 9)', make: (n) => Buffer.alloc(n + 20, 0xc3).subarray(5, n + 9) },
-  {
-    label: 'Uint8Array at byteOffset 8',
-    make: (n) => new Uint8Array(new Uint8Array(n + 24).fill(0x99).buffer, 8, n + 4).fill(0x3c),
-  },
-  { label: 'Uint16Array(8)', make: () => new Uint16Array(8) },
-  { label: 'Int8Array(8)', make: () => new Int8Array(8) },
-  { label: 'Uint8ClampedArray(8)', make: () => new Uint8ClampedArray(8) },
-  { label: 'DataView', make: () => new DataView(new ArrayBuffer(8)) },
-  { label: 'ArrayBuffer', make: () => new ArrayBuffer(8) },
-  { label: 'Array', make: () => [0, 0, 0, 0] },
-  { label: 'array-like', make: () => ({ length: 4, 0: 0 }) },
-  { label: 'string', make: () => 'abcd' },
-  { label: 'number', make: () => 4 },
-  { label: 'null', make: () => null },
-  { label: 'undefined', make: () => undefined },
-];
-const BYTE_TARGETS = TARGETS.slice(0, 8);
 // The byte targets that are tried with every single argument value.
 const SPOT_TARGETS = [TARGETS[0], TARGETS[2], TARGETS[4], TARGETS[6], TARGETS[7]];
 
-/** The whole memory a target could be written to, for comparing after copy(). */
-function backingBytes(target: unknown): Buffer | undefined {
-  if (!ArrayBuffer.isView(target)) return undefined;
-  return Buffer.from(target.buffer as ArrayBuffer);
-}
-
 function expectSameCopy(c: Case, target: Target, args: readonly unknown[]): void {
-  const label = (): string => describeCall(`${c.label} into ${target.label}`, 'copy', args);
+  const label = (): string => `${describeCall(c.label, 'copy', args)} into ${target.label}`;
   const forBuffer = target.make(c.buf.length);
   const forView = target.make(c.buf.length);
   expectSameOutcome(() => c.buf.copy(forBuffer as Uint8Array, ...(args as [number?, number?, number?])),

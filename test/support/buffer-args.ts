@@ -107,6 +107,8 @@ export const TARGETS: readonly Target[] = [
   { label: 'null', make: () => null },
   { label: 'undefined', make: () => undefined },
 ];
+/** The byte targets of TARGETS: the Buffers and Uint8Arrays that copy() can write to. */
+export const BYTE_TARGETS: readonly Target[] = TARGETS.slice(0, 8);
 
 /** The whole memory a target could be written to, for comparing after copy(). */
 export function backingBytes(target: unknown): Buffer | undefined {
