@@ -25,7 +25,8 @@ enum ErrorKind : int32_t {
   kErrorIO = 1,
   kErrorClosed = 2,
   kErrorOutOfRange = 3,
-  kErrorSystem = 4,  // fs-style error from open/fstat/mmap
+  kErrorSystem = 4,  // fs-style error from open/fstat/mmap/msync
+  kErrorReadOnly = 5,
 };
 
 // Per-environment state (main thread and each worker have their own).
@@ -41,8 +42,29 @@ constexpr size_t kScratchSize = 8;
 // Defined after SafeMmapAddon, which is the environment's instance data.
 AddonState* StateOf(Napi::Env env);
 
-void CopyOut(const uint8_t* source, size_t length, void* destination) {
-  memcpy(destination, source, length);
+void CopyOut(uint8_t* mapped, size_t length, void* destination) {
+  memcpy(destination, mapped, length);
+}
+
+void CopyIn(uint8_t* mapped, size_t length, void* source) {
+  memcpy(mapped, source, length);
+}
+
+struct FillJob {
+  const uint8_t* pattern;
+  size_t pattern_length;  // >= 1; the pattern starts at the first byte
+};
+
+void Fill(uint8_t* mapped, size_t length, void* job_pointer) {
+  const FillJob* job = static_cast<const FillJob*>(job_pointer);
+  if (job->pattern_length == 1) {
+    memset(mapped, job->pattern[0], length);
+    return;
+  }
+  for (size_t done = 0; done < length; done += job->pattern_length) {
+    const size_t count = length - done < job->pattern_length ? length - done : job->pattern_length;
+    memcpy(mapped + done, job->pattern, count);
+  }
 }
 
 struct SearchJob {
@@ -54,7 +76,7 @@ struct SearchJob {
   int64_t result;
 };
 
-void Search(const uint8_t* source, size_t length, void* job_pointer) {
+void Search(uint8_t* source, size_t length, void* job_pointer) {
   SearchJob* job = static_cast<SearchJob*>(job_pointer);
   job->result = job->forward
                     ? SearchForward(source, length, job->needle, job->needle_length, job->from, job->alignment)
@@ -66,7 +88,7 @@ struct CompareJob {
   int result;
 };
 
-void Compare(const uint8_t* source, size_t length, void* job_pointer) {
+void Compare(uint8_t* source, size_t length, void* job_pointer) {
   CompareJob* job = static_cast<CompareJob*>(job_pointer);
   job->result = memcmp(source, job->other, length);
 }
@@ -87,6 +109,7 @@ ErrorKind KindOf(AccessStatus status) {
     case AccessStatus::kTruncated: return kErrorTruncated;
     case AccessStatus::kIOError: return kErrorIO;
     case AccessStatus::kClosed: return kErrorClosed;
+    case AccessStatus::kReadOnly: return kErrorReadOnly;
     default: return kErrorOutOfRange;
   }
 }
@@ -108,6 +131,62 @@ void ThrowAccessError(Napi::Env env, const std::string& path, ErrorRange range,
   if (env.IsExceptionPending()) return;
   Napi::Error(env, error).ThrowAsJavaScriptException();
 }
+
+// Builds an fs-style error ("EIO: i/o error, msync '/path'") through the factory.
+Napi::Value MakeSystemError(Napi::Env env, const std::string& path, const OsFailure& failure) {
+  return StateOf(env)->make_error.Call(
+      {Napi::Number::New(env, kErrorSystem), Napi::String::New(env, path), env.Undefined(),
+       env.Undefined(), env.Undefined(), Napi::Number::New(env, failure.error_number),
+       Napi::String::New(env, failure.syscall),
+       failure.detail ? Napi::Value(Napi::String::New(env, failure.detail)) : env.Undefined()});
+}
+
+bool ThrowIfFailed(Napi::Env env, const std::string& path, const OsFailure& failure) {
+  if (failure.error_number == 0) return false;
+  Napi::Value error = MakeSystemError(env, path, failure);
+  if (!env.IsExceptionPending()) Napi::Error(env, error).ThrowAsJavaScriptException();
+  return true;
+}
+
+// flushAsync: msync on the thread pool, with the mapping pinned.
+class PoolFlush : public Napi::AsyncWorker {
+ public:
+  PoolFlush(Napi::Env env, FileMapping* mapping, const std::string& path, Napi::Object owner,
+            uint64_t offset, uint64_t length)
+      : Napi::AsyncWorker(env, "safe-mmap"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        mapping_(mapping), path_(path), owner_(Napi::Persistent(owner)),
+        offset_(offset), length_(length) {}
+
+  Napi::Promise Start() {
+    Napi::Promise promise = deferred_.Promise();
+    if (!mapping_->Pin()) {
+      deferred_.Reject(MakeAccessError(Env(), path_, {true, offset_, length_},
+                                       {AccessStatus::kClosed, -1, 0}));
+      Destroy();
+      return promise;
+    }
+    Queue();
+    return promise;
+  }
+
+ protected:
+  void Execute() override { failure_ = mapping_->Flush(offset_, length_); }
+  void OnOK() override {
+    mapping_->Unpin();
+    if (failure_.error_number != 0) return deferred_.Reject(MakeSystemError(Env(), path_, failure_));
+    deferred_.Resolve(Env().Undefined());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  FileMapping* mapping_;
+  std::string path_;
+  Napi::ObjectReference owner_;  // keeps mapping_ alive
+  uint64_t offset_;
+  uint64_t length_;
+  OsFailure failure_{0, nullptr, nullptr};
+};
 
 // Reads the abort flag that JS sets (Atomics.store) in a SharedArrayBuffer.
 bool AbortRequested(const int32_t* flag) {
@@ -226,29 +305,31 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
          InstanceMethod<&NativeMapping::IndexOfAsync>("indexOfAsync"),
          InstanceMethod<&NativeMapping::FileSize>("fileSize"),
          InstanceMethod<&NativeMapping::MappedSize>("mappedSize"),
+         InstanceMethod<&NativeMapping::WriteFrom>("writeFrom"),
+         InstanceMethod<&NativeMapping::FillWith>("fill"),
+         InstanceMethod<&NativeMapping::FlushRange>("flush"),
+         InstanceMethod<&NativeMapping::FlushRangeAsync>("flushAsync"),
+         InstanceMethod<&NativeMapping::Refresh>("refresh"),
+         InstanceMethod<&NativeMapping::AdviseRange>("advise"),
+         InstanceMethod<&NativeMapping::ResidencyOf>("residency"),
          InstanceMethod<&NativeMapping::Close>("close")});
   }
 
-  // new NativeMapping(fd, validationMode, displayPath). Takes ownership of fd
-  // only on success; on failure the caller still owns (and closes) it.
+  // Flag bits of the constructor's fourth argument, in step with src/file.ts.
+  static constexpr int32_t kWritable = 1, kPopulate = 2, kGrow = 4;
+
+  // new NativeMapping(fd, validationMode, displayPath, flags). Takes
+  // ownership of fd only on success; on failure the caller still owns it.
   explicit NativeMapping(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<NativeMapping>(info) {
     Napi::Env env = info.Env();
     const int fd = info[0].As<Napi::Number>().Int32Value();
     const auto mode = static_cast<ValidationMode>(info[1].As<Napi::Number>().Int32Value());
     path_ = info[2].As<Napi::String>().Utf8Value();
+    const int32_t flags = info[3].As<Napi::Number>().Int32Value();
     if (env.IsExceptionPending()) return;
-    OsFailure failure = mapping_.Map(fd, mode);
-    if (failure.error_number != 0) {
-      Napi::Value error = StateOf(env)->make_error.Call(
-          {Napi::Number::New(env, kErrorSystem), Napi::String::New(env, path_),
-           env.Undefined(), env.Undefined(), env.Undefined(),
-           Napi::Number::New(env, failure.error_number),
-           Napi::String::New(env, failure.syscall),
-           failure.detail ? Napi::Value(Napi::String::New(env, failure.detail))
-                          : env.Undefined()});
-      if (!env.IsExceptionPending()) Napi::Error(env, error).ThrowAsJavaScriptException();
-    }
+    ThrowIfFailed(env, path_, mapping_.Map(fd, {mode, (flags & kWritable) != 0,
+                                                (flags & kPopulate) != 0, (flags & kGrow) != 0}));
   }
 
   // The finalizer: a MappedFile collected without close() still unmaps and
@@ -421,6 +502,108 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
                       from, forward, alignment);
     access->SetAbortFlag(AbortFlagOf(info[6], access));
     return access->Start();
+  }
+
+  // writeFrom(source, sourceStart, offset, length): copies source bytes into
+  // the mapping under the guard. Bytes written before a fault stay written.
+  Napi::Value WriteFrom(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint8Array source = info[0].As<Napi::Uint8Array>();
+    const int64_t source_start = info[1].As<Napi::Number>().Int64Value();
+    uint64_t offset, length;
+    if (!ReadRange(info, 2, &offset, &length)) return Napi::Value();
+    if (source_start < 0 || uint64_t(source_start) > source.ByteLength() ||
+        length > source.ByteLength() - uint64_t(source_start)) {
+      Napi::RangeError::New(env, "write range outside the source").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    AccessResult result = mapping_.AccessForWrite(offset, length, CopyIn, source.Data() + source_start);
+    if (result.status != AccessStatus::kOk) {
+      ThrowAccessError(env, path_, {true, offset, length}, result);
+      return Napi::Value();
+    }
+    return Napi::Number::New(env, double(length));
+  }
+
+  // fill(offset, length, pattern): repeats pattern (non-empty) over the range.
+  Napi::Value FillWith(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t offset, length;
+    if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
+    Napi::Uint8Array pattern = info[2].As<Napi::Uint8Array>();
+    if (env.IsExceptionPending()) return Napi::Value();
+    if (pattern.ByteLength() == 0) {
+      Napi::RangeError::New(env, "empty fill pattern").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    FillJob job{pattern.Data(), pattern.ByteLength()};
+    AccessResult result = mapping_.AccessForWrite(offset, length, Fill, &job);
+    if (result.status != AccessStatus::kOk) ThrowAccessError(env, path_, {true, offset, length}, result);
+    return Napi::Value();
+  }
+
+  // flush(offset, length): msync(MS_SYNC) of the pages holding the range.
+  Napi::Value FlushRange(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t offset, length;
+    if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
+    if (mapping_.closed()) {
+      ThrowAccessError(env, path_, {true, offset, length}, {AccessStatus::kClosed, -1, 0});
+      return Napi::Value();
+    }
+    ThrowIfFailed(env, path_, mapping_.Flush(offset, length));
+    return Napi::Value();
+  }
+
+  Napi::Value FlushRangeAsync(const Napi::CallbackInfo& info) {
+    uint64_t offset, length;
+    if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
+    return (new PoolFlush(info.Env(), &mapping_, path_, Value(), offset, length))->Start();
+  }
+
+  // refresh() -> the new mapped size (the file's current size).
+  Napi::Value Refresh(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (mapping_.closed()) {
+      ThrowAccessError(env, path_, {false, 0, 0}, {AccessStatus::kClosed, -1, 0});
+      return Napi::Value();
+    }
+    if (ThrowIfFailed(env, path_, mapping_.Remap())) return Napi::Value();
+    return Napi::Number::New(env, double(mapping_.mapped_size()));
+  }
+
+  // advise(advice, offset, length): advice is an Advice value (mapping.h),
+  // in step with ADVICE in src/file.ts.
+  Napi::Value AdviseRange(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto advice = static_cast<Advice>(info[0].As<Napi::Number>().Int32Value());
+    uint64_t offset, length;
+    if (!ReadRange(info, 1, &offset, &length)) return Napi::Value();
+    if (mapping_.closed()) {
+      ThrowAccessError(env, path_, {true, offset, length}, {AccessStatus::kClosed, -1, 0});
+      return Napi::Value();
+    }
+    ThrowIfFailed(env, path_, mapping_.Advise(advice, offset, length));
+    return Napi::Value();
+  }
+
+  // residency(offset, length) -> [pages, resident]
+  Napi::Value ResidencyOf(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t offset, length;
+    if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
+    if (mapping_.closed()) {
+      ThrowAccessError(env, path_, {true, offset, length}, {AccessStatus::kClosed, -1, 0});
+      return Napi::Value();
+    }
+    uint64_t pages, resident;
+    if (ThrowIfFailed(env, path_, mapping_.Residency(offset, length, &pages, &resident))) {
+      return Napi::Value();
+    }
+    Napi::Array answer = Napi::Array::New(env, 2);
+    answer.Set(uint32_t(0), Napi::Number::New(env, double(pages)));
+    answer.Set(uint32_t(1), Napi::Number::New(env, double(resident)));
+    return answer;
   }
 
   Napi::Value FileSize(const Napi::CallbackInfo& info) {

@@ -1,5 +1,6 @@
 #include "mapping.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -34,14 +35,14 @@ int64_t ChangeTimeNs(const struct stat& st) {
 
 struct WorkCall {
   MappedWork work;
-  const uint8_t* source;
+  uint8_t* mapped;
   size_t length;
   void* context;
 };
 
 void InvokeWork(void* call_pointer) {
   const WorkCall* call = static_cast<const WorkCall*>(call_pointer);
-  call->work(call->source, call->length, call->context);
+  call->work(call->mapped, call->length, call->context);
 }
 
 AccessResult Ok() { return {AccessStatus::kOk, -1, 0}; }
@@ -58,7 +59,22 @@ AccessResult IOError(int64_t size, int error_number) {
 // the JS object that owns this mapping, so it cannot be collected meanwhile.
 FileMapping::~FileMapping() { Release(); }
 
-OsFailure FileMapping::Map(int fd, ValidationMode mode) {
+namespace {
+// mmap of size bytes of fd as the options say; nullptr base for size 0.
+OsFailure MapRegion(int fd, uint64_t size, const MapOptions& options, uint8_t** base) {
+  *base = nullptr;
+  if (size == 0) return {0, nullptr, nullptr};
+  if (size > SIZE_MAX) return {EFBIG, "mmap", nullptr};
+  const int protection = PROT_READ | (options.writable ? PROT_WRITE : 0);
+  const int flags = MAP_SHARED | (options.populate ? MAP_POPULATE : 0);
+  void* address = mmap(nullptr, size_t(size), protection, flags, fd, 0);
+  if (address == MAP_FAILED) return {errno, "mmap", nullptr};
+  *base = static_cast<uint8_t*>(address);
+  return {0, nullptr, nullptr};
+}
+}  // namespace
+
+OsFailure FileMapping::Map(int fd, MapOptions options) {
   struct stat st;
   if (fstat(fd, &st) != 0) return {errno, "fstat", nullptr};
   // Only regular files have a size that means what mmap needs. Rejecting the
@@ -68,16 +84,13 @@ OsFailure FileMapping::Map(int fd, ValidationMode mode) {
             DescribeNonRegular(st.st_mode)};
   }
   const uint64_t size = uint64_t(st.st_size);
-  if (size > 0) {
-    if (size > SIZE_MAX) return {EFBIG, "mmap", nullptr};
-    void* address = mmap(nullptr, size_t(size), PROT_READ, MAP_SHARED, fd, 0);
-    if (address == MAP_FAILED) return {errno, "mmap", nullptr};
-    base_ = static_cast<uint8_t*>(address);
-  }
+  uint8_t* base;
+  OsFailure failure = MapRegion(fd, size, options, &base);
+  if (failure.error_number != 0) return failure;
   fd_ = fd;
   page_size_ = size_t(sysconf(_SC_PAGESIZE));
-  mapped_size_ = size;
-  mode_ = mode;
+  options_ = options;
+  region_.store(new Region{base, size}, std::memory_order_release);
   last_state_ = {size, ChangeTimeNs(st)};
   InstallFaultGuard();
   return {0, nullptr, nullptr};
@@ -90,7 +103,9 @@ bool FileMapping::Pin() {
 }
 
 void FileMapping::Unpin() {
-  if (--pins_ == 0 && closed()) Release();
+  if (--pins_ > 0) return;
+  if (closed()) Release();
+  else UnmapRetired();
 }
 
 void FileMapping::Close() {
@@ -99,10 +114,104 @@ void FileMapping::Close() {
 }
 
 void FileMapping::Release() {
-  if (base_ != nullptr) munmap(base_, size_t(mapped_size_));
+  UnmapRetired();
+  if (Region* region = region_.exchange(nullptr)) {
+    if (region->base != nullptr) munmap(region->base, size_t(region->size));
+    delete region;
+  }
   if (fd_ >= 0) close(fd_);
-  base_ = nullptr;
   fd_ = -1;
+}
+
+void FileMapping::UnmapRetired() {
+  for (Region* region : retired_) {
+    if (region->base != nullptr) munmap(region->base, size_t(region->size));
+    delete region;
+  }
+  retired_.clear();
+}
+
+OsFailure FileMapping::Remap() {
+  FileState state;
+  if (int error_number = ReadFileState(&state)) return {error_number, "fstat", nullptr};
+  uint8_t* base;
+  OsFailure failure = MapRegion(fd_, state.size, options_, &base);
+  if (failure.error_number != 0) return failure;
+  // A fresh mapping rather than mremap(MREMAP_MAYMOVE): a pool thread may be
+  // copying from the old one, which must stay put until it is done.
+  retired_.push_back(region_.exchange(new Region{base, state.size}, std::memory_order_acq_rel));
+  if (pins_ == 0) UnmapRetired();
+  last_state_ = state;
+  return {0, nullptr, nullptr};
+}
+
+bool FileMapping::PageRange(uint64_t offset, uint64_t length, uint8_t** start,
+                            size_t* bytes) const {
+  const Region* region = region_.load(std::memory_order_acquire);
+  if (region == nullptr || region->base == nullptr || offset > region->size ||
+      length > region->size - offset) {
+    return false;
+  }
+  const uintptr_t page_mask = uintptr_t(page_size_) - 1;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(region->base + offset) & ~page_mask;
+  const uintptr_t end = reinterpret_cast<uintptr_t>(region->base + offset + length);
+  *start = reinterpret_cast<uint8_t*>(begin);
+  *bytes = size_t(end - begin);
+  return true;
+}
+
+OsFailure FileMapping::Flush(uint64_t offset, uint64_t length) {
+  uint8_t* start;
+  size_t bytes;
+  if (length == 0 || !PageRange(offset, length, &start, &bytes)) return {0, nullptr, nullptr};
+  if (msync(start, bytes, MS_SYNC) != 0) return {errno, "msync", nullptr};
+  return {0, nullptr, nullptr};
+}
+
+OsFailure FileMapping::Advise(Advice advice, uint64_t offset, uint64_t length) {
+  int kernel_advice = MADV_NORMAL;
+  switch (advice) {
+    case Advice::kNormal: kernel_advice = MADV_NORMAL; break;
+    case Advice::kSequential: kernel_advice = MADV_SEQUENTIAL; break;
+    case Advice::kRandom: kernel_advice = MADV_RANDOM; break;
+    case Advice::kWillNeed: kernel_advice = MADV_WILLNEED; break;
+    case Advice::kDontNeed: kernel_advice = MADV_DONTNEED; break;
+    case Advice::kHugePage:
+#ifdef MADV_HUGEPAGE
+      kernel_advice = MADV_HUGEPAGE;
+      break;
+#else
+      return {EINVAL, "madvise", "hugepage advice is not supported here"};
+#endif
+  }
+  uint8_t* start;
+  size_t bytes;
+  if (length == 0 || !PageRange(offset, length, &start, &bytes)) return {0, nullptr, nullptr};
+  if (madvise(start, bytes, kernel_advice) != 0) return {errno, "madvise", nullptr};
+  return {0, nullptr, nullptr};
+}
+
+OsFailure FileMapping::Residency(uint64_t offset, uint64_t length, uint64_t* pages,
+                                 uint64_t* resident) {
+  *pages = 0;
+  *resident = 0;
+  uint8_t* start;
+  size_t bytes;
+  if (length == 0 || !PageRange(offset, length, &start, &bytes)) return {0, nullptr, nullptr};
+  // mincore fills one byte per page; ask in slices to bound the vector.
+  constexpr size_t kSlicePages = 4096;
+  std::vector<unsigned char> status(kSlicePages);
+  const size_t total_pages = (bytes + page_size_ - 1) / page_size_;
+  for (size_t done = 0; done < total_pages; done += kSlicePages) {
+    const size_t count = std::min(kSlicePages, total_pages - done);
+    const size_t slice_bytes = std::min(count * page_size_, bytes - done * page_size_);
+    if (mincore(start + done * page_size_, slice_bytes, status.data()) != 0) {
+      return {errno, "mincore", nullptr};
+    }
+    for (size_t i = 0; i < count; ++i) *resident += status[i] & 1;
+  }
+  *pages = total_pages;
+  return {0, nullptr, nullptr};
 }
 
 int FileMapping::ReadFileState(FileState* state) const {
@@ -119,17 +228,17 @@ AccessResult FileMapping::CurrentFileSize() {
   return {AccessStatus::kOk, int64_t(state.size), 0};
 }
 
-bool FileMapping::RunWork(uint64_t offset, uint64_t length, MappedWork work,
-                          void* context) const {
+bool FileMapping::RunWork(const Region& region, uint64_t offset, uint64_t length,
+                          MappedWork work, void* context) const {
   if (length == 0) return true;  // nothing to touch (an empty file has no base)
-  WorkCall call{work, base_ + offset, size_t(length), context};
+  WorkCall call{work, region.base + offset, size_t(length), context};
   // Claim faults on the whole pages that hold the range, not just the range:
   // glibc's SIMD memchr/memcmp may read aligned blocks a little past either
   // end (never across a page), and a fault there is still this file's.
   const uintptr_t page_mask = uintptr_t(page_size_) - 1;
-  const uintptr_t claim_begin = reinterpret_cast<uintptr_t>(call.source) & ~page_mask;
+  const uintptr_t claim_begin = reinterpret_cast<uintptr_t>(call.mapped) & ~page_mask;
   const uintptr_t claim_end =
-      (reinterpret_cast<uintptr_t>(call.source) + call.length + page_mask) & ~page_mask;
+      (reinterpret_cast<uintptr_t>(call.mapped) + call.length + page_mask) & ~page_mask;
   return !RunGuarded(reinterpret_cast<const void*>(claim_begin), claim_end - claim_begin,
                      InvokeWork, &call)
               .faulted;
@@ -137,6 +246,12 @@ bool FileMapping::RunWork(uint64_t offset, uint64_t length, MappedWork work,
 
 AccessResult FileMapping::Access(uint64_t offset, uint64_t length,
                                  MappedWork work, void* context) {
+  return AccessChecked(offset, length, work, context, &last_state_);
+}
+
+AccessResult FileMapping::AccessForWrite(uint64_t offset, uint64_t length,
+                                         MappedWork work, void* context) {
+  if (!options_.writable) return {AccessStatus::kReadOnly, -1, 0};
   return AccessChecked(offset, length, work, context, &last_state_);
 }
 
@@ -149,13 +264,27 @@ AccessResult FileMapping::AccessChecked(uint64_t offset, uint64_t length,
                                         MappedWork work, void* context,
                                         FileState* known_state) {
   if (closed()) return {AccessStatus::kClosed, -1, 0};
-  if (offset > mapped_size_ || length > mapped_size_ - offset) {
-    return {AccessStatus::kOutOfMapping, -1, 0};
+  const Region* region = region_.load(std::memory_order_acquire);
+  if (offset > region->size || length > region->size - offset) {
+    // Past the mapping. The owner may grow it ({ grow: 'auto' }) when the
+    // file now holds the range; otherwise the range is past the mapped end
+    // of the file, which is what MappedFileTruncated means to a view.
+    const bool is_owner = known_state != nullptr;
+    if (is_owner && options_.grow) {
+      OsFailure failure = Remap();
+      if (failure.error_number != 0) return IOError(-1, failure.error_number);
+      region = region_.load(std::memory_order_acquire);
+    }
+    if (offset > region->size || length > region->size - offset) {
+      FileState now;
+      if (int error_number = ReadFileState(&now)) return IOError(-1, error_number);
+      return Truncated(std::min(now.size, region->size));
+    }
   }
-  if (mode_ == ValidationMode::kAlways) {
-    return AccessValidated(offset, length, work, context, known_state);
+  if (options_.mode == ValidationMode::kAlways) {
+    return AccessValidated(*region, offset, length, work, context, known_state);
   }
-  if (RunWork(offset, length, work, context)) return Ok();
+  if (RunWork(*region, offset, length, work, context)) return Ok();
   return ClassifyFaultBySize(offset + length);
 }
 
@@ -178,8 +307,8 @@ AccessResult FileMapping::ClassifyFaultBySize(uint64_t end) const {
 // truncated and has since come back: repeat it.
 // known_state is the owner's cached state (updated here), or nullptr for a
 // pool access, which starts with a fresh observation.
-AccessResult FileMapping::AccessValidated(uint64_t offset, uint64_t length,
-                                          MappedWork work, void* context,
+AccessResult FileMapping::AccessValidated(const Region& region, uint64_t offset,
+                                          uint64_t length, MappedWork work, void* context,
                                           FileState* known_state) {
   const uint64_t end = offset + length;
   FileState state;
@@ -194,7 +323,7 @@ AccessResult FileMapping::AccessValidated(uint64_t offset, uint64_t length,
   }
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     const FileState before = state;
-    const bool completed = RunWork(offset, length, work, context);
+    const bool completed = RunWork(region, offset, length, work, context);
     if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
     if (known_state != nullptr) *known_state = state;
     if (state.size < end) return Truncated(state.size);

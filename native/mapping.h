@@ -1,12 +1,13 @@
-// A read-only shared mapping of one regular file, and the protocol that makes
-// every access to it either succeed with bytes that were really in the file or
-// report why not. The OS calls (fstat, mmap, munmap, close) live in mapping.cc;
-// faults are caught through guard.h.
+// A shared mapping of one regular file, and the protocol that makes every
+// access to it either succeed on bytes that really are in the file or report
+// why not. The OS calls (fstat, mmap, mremap, msync, madvise, mincore, munmap,
+// close) live in mapping.cc; faults are caught through guard.h.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace safe_mmap {
 
@@ -19,7 +20,17 @@ enum class ValidationMode : int32_t {
   kFault = 1,
 };
 
-enum class AccessStatus { kOk, kTruncated, kIOError, kClosed, kOutOfMapping };
+enum class AccessStatus { kOk, kTruncated, kIOError, kClosed, kOutOfMapping, kReadOnly };
+
+// Kernel hints for advise(), in the order of ADVICE in src/file.ts.
+enum class Advice : int32_t { kNormal, kSequential, kRandom, kWillNeed, kDontNeed, kHugePage };
+
+struct MapOptions {
+  ValidationMode mode;
+  bool writable;  // PROT_READ|PROT_WRITE instead of PROT_READ
+  bool populate;  // MAP_POPULATE: fault every page in at map time
+  bool grow;      // an owner access past the mapping but inside the file remaps first
+};
 
 struct AccessResult {
   AccessStatus status;
@@ -35,8 +46,9 @@ struct OsFailure {
 
 // Work done on mapped bytes under the guard. It must follow guard.h's
 // contract (plain C, no destructors, no N-API) and must be safe to repeat:
-// a read is retried when the file changed while it ran.
-using MappedWork = void (*)(const uint8_t* source, size_t length, void* context);
+// an access is retried when the file changed while it ran. It may write only
+// through a writable mapping (AccessForWrite).
+using MappedWork = void (*)(uint8_t* mapped, size_t length, void* context);
 
 class FileMapping {
  public:
@@ -45,11 +57,12 @@ class FileMapping {
   FileMapping(const FileMapping&) = delete;
   FileMapping& operator=(const FileMapping&) = delete;
 
-  // Maps the whole regular file open on fd (read-only, MAP_SHARED) and takes
-  // ownership of fd on success. An empty file maps nothing.
-  OsFailure Map(int fd, ValidationMode mode);
+  // Maps the whole regular file open on fd (MAP_SHARED) and takes ownership
+  // of fd on success. An empty file maps nothing.
+  OsFailure Map(int fd, MapOptions options);
 
-  uint64_t mapped_size() const { return mapped_size_; }
+  uint64_t mapped_size() const { return region_.load(std::memory_order_acquire)->size; }
+  bool writable() const { return options_.writable; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
 
   // Runs work over [offset, offset + length) of the mapping, validated as the
@@ -57,6 +70,9 @@ class FileMapping {
   // On the owning JS thread only.
   AccessResult Access(uint64_t offset, uint64_t length, MappedWork work,
                       void* context);
+  // The same for work that writes: kReadOnly, untouched, on a read-only mapping.
+  AccessResult AccessForWrite(uint64_t offset, uint64_t length, MappedWork work,
+                              void* context);
 
   // The same, from a thread-pool thread, for an operation that holds a pin.
   // It shares no state with the owner's accesses (it observes the file's
@@ -66,6 +82,20 @@ class FileMapping {
 
   // Current size on disk. kClosed after Close().
   AccessResult CurrentFileSize();
+
+  // Maps the file's current size (it grew or shrank). Views hold offsets, so
+  // they keep working. The old region stays mapped until no pool operation
+  // can still be using it. Owner thread only.
+  OsFailure Remap();
+
+  // msync(MS_SYNC) of the pages holding [offset, offset + length). Safe from
+  // the pool while pinned.
+  OsFailure Flush(uint64_t offset, uint64_t length);
+  // madvise on the pages holding the range.
+  OsFailure Advise(Advice advice, uint64_t offset, uint64_t length);
+  // mincore: how many of the pages holding the range are in the page cache.
+  OsFailure Residency(uint64_t offset, uint64_t length, uint64_t* pages,
+                      uint64_t* resident);
 
   // Lifetime, all on the owning JS thread. An asynchronous operation pins the
   // mapping before it is queued and unpins it when it settles; Close() marks
@@ -85,22 +115,32 @@ class FileMapping {
     }
   };
 
+  // One mmap of the file. Replaced by Remap(); retired regions are unmapped
+  // once no pin remains (a pool thread may still be copying from them).
+  struct Region {
+    uint8_t* base;
+    uint64_t size;
+  };
+
   int ReadFileState(FileState* state) const;  // 0 or errno
   AccessResult AccessChecked(uint64_t offset, uint64_t length, MappedWork work,
                              void* context, FileState* known_state);
-  AccessResult AccessValidated(uint64_t offset, uint64_t length,
+  AccessResult AccessValidated(const Region& region, uint64_t offset, uint64_t length,
                                MappedWork work, void* context,
                                FileState* known_state);
   void Release();  // munmap and close
+  void UnmapRetired();
   AccessResult ClassifyFaultBySize(uint64_t end) const;
-  bool RunWork(uint64_t offset, uint64_t length, MappedWork work,
-               void* context) const;  // false when a fault was claimed
+  bool RunWork(const Region& region, uint64_t offset, uint64_t length,
+               MappedWork work, void* context) const;  // false on a claimed fault
+  // The pages holding [offset, offset + length) of the current region, or false.
+  bool PageRange(uint64_t offset, uint64_t length, uint8_t** start, size_t* bytes) const;
 
   int fd_ = -1;
-  uint8_t* base_ = nullptr;
-  uint64_t mapped_size_ = 0;
+  std::atomic<Region*> region_{nullptr};
+  std::vector<Region*> retired_;  // owner thread only
   size_t page_size_ = 4096;
-  ValidationMode mode_ = ValidationMode::kAlways;
+  MapOptions options_ = {ValidationMode::kAlways, false, false, false};
   std::atomic<bool> closed_{false};
   int pins_ = 0;  // owning JS thread only
   // The file's state at the end of the owner's last validated access (or at

@@ -2,7 +2,7 @@
 // the local build/ from `npm install`) and tells it how to build our errors.
 import { join } from 'node:path';
 import {
-  MappedFileClosed, MappedFileIOError, MappedFileTruncated, outOfRange, systemError,
+  MappedFileClosed, MappedFileIOError, MappedFileTruncated, outOfRange, readOnly, systemError,
 } from './errors';
 
 export interface NativeMapping {
@@ -19,20 +19,27 @@ export interface NativeMapping {
     abortFlag: Int32Array | null): Promise<number | undefined>;
   indexOfAsync(offset: number, length: number, needle: Uint8Array, from: number, forward: boolean,
     alignment: number, abortFlag: Int32Array | null): Promise<number | undefined>;
+  writeFrom(source: Uint8Array, sourceStart: number, offset: number, length: number): number;
+  fill(offset: number, length: number, pattern: Uint8Array): void;
+  flush(offset: number, length: number): void;
+  flushAsync(offset: number, length: number): Promise<void>;
+  refresh(): number;
+  advise(advice: number, offset: number, length: number): void;
+  residency(offset: number, length: number): [number, number];
   fileSize(): number;
   mappedSize(): number;
   close(): void;
 }
 
 interface Binding {
-  NativeMapping: new (fd: number, validationMode: number, path: string) => NativeMapping;
+  NativeMapping: new (fd: number, validationMode: number, path: string, flags: number) => NativeMapping;
   scratch: Buffer;
   setErrorFactory(factory: typeof makeError): void;
   setGuardEnabledForTesting(enabled: boolean): void;
 }
 
 // Error kinds, in step with ErrorKind in native/addon.cc.
-const enum ErrorKind { Truncated = 0, IO = 1, Closed = 2, OutOfRange = 3, System = 4 }
+const enum ErrorKind { Truncated = 0, IO = 1, Closed = 2, OutOfRange = 3, System = 4, ReadOnly = 5 }
 
 function makeError(kind: ErrorKind, path: string, offset?: number, length?: number, fileSize?: number,
   errno?: number, syscall?: string, detail?: string): Error {
@@ -42,6 +49,7 @@ function makeError(kind: ErrorKind, path: string, offset?: number, length?: numb
     case ErrorKind.IO: return new MappedFileIOError(details);
     case ErrorKind.Closed: return new MappedFileClosed(details);
     case ErrorKind.System: return systemError(errno ?? 0, syscall ?? 'mmap', path, detail);
+    case ErrorKind.ReadOnly: return readOnly(path);
     default: return outOfRange('offset', 'inside the mapping', offset);
   }
 }

@@ -44,11 +44,16 @@ export class MappedFileTruncated extends MappedFileError {
   }
 }
 
-/** The range is inside the file but a page of it could not be read (EIO, a vanished mount...). */
+/**
+ * The range is inside the file but a page of it could not be read or written:
+ * EIO, a vanished mount, or for writes a page that could not be allocated (a
+ * full disk under a sparse file).
+ */
 export class MappedFileIOError extends MappedFileError {
   constructor(details: MappedFileErrorDetails) {
-    const cause = details.errno ? describeErrno(details.errno) : 'the page could not be read from storage';
-    super('ERR_MAPPED_FILE_IO', `I/O error reading ${describeRange(details)} of '${details.path}': ${cause}`, details);
+    const cause = details.errno ? describeErrno(details.errno)
+      : 'the page could not be read, or could not be allocated or written (for example, a full disk)';
+    super('ERR_MAPPED_FILE_IO', `I/O error at ${describeRange(details)} of '${details.path}': ${cause}`, details);
   }
 }
 
@@ -77,6 +82,12 @@ export function systemError(errno: number, syscall: string, path: string, detail
   error.syscall = syscall;
   error.path = path;
   return error;
+}
+
+/** A write to a read-only mapping: refused before any memory is touched. */
+export function readOnly(path: string): TypeError & { code: string } {
+  return withCode(new TypeError(`'${path}' is mapped read-only: open it with { mode: 'r+' } to write`),
+    'ERR_MAPPED_FILE_READ_ONLY');
 }
 
 // ---- Node-style argument errors (lib/internal/errors.js shapes) ----

@@ -1,5 +1,5 @@
 // open() and MappedFile: owns one native mapping and its descriptor.
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { binding, NativeMapping } from './binding';
 import { invalidArgType, invalidArgValue } from './errors';
@@ -12,6 +12,8 @@ import { MappedView, ViewSource } from './view';
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
 export type ValidationMode = 'always' | 'fault';
+export type OpenMode = 'r' | 'r+' | 'w+';
+export type Advice = 'normal' | 'sequential' | 'random' | 'willneed' | 'dontneed' | 'hugepage';
 
 export interface OpenOptions {
   /**
@@ -21,30 +23,104 @@ export interface OpenOptions {
    * the zero-filled tail page of a truncated file can return those zeros.
    */
   validate?: ValidationMode;
+  /** 'r' (default) read-only; 'r+' read-write; 'w+' create or truncate to `size`, read-write. */
+  mode?: OpenMode;
+  /** With mode 'w+': the file's size (made with ftruncate, so sparse). */
+  size?: number;
+  /** MAP_POPULATE: fault every page in at open. */
+  populate?: boolean;
+  /** 'auto': an access past the mapping but inside the file remaps first. Default 'never'. */
+  grow?: 'never' | 'auto';
 }
 
 // In step with ValidationMode in native/mapping.h.
 const VALIDATION_MODES: Record<ValidationMode, number> = { always: 0, fault: 1 };
+// In step with Advice in native/mapping.h.
+const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage'];
+// In step with NativeMapping's flag bits in native/addon.cc.
+const WRITABLE = 1, POPULATE = 2, GROW = 4;
 
 // O_NONBLOCK so that opening a FIFO by mistake fails fast in the type check
 // instead of blocking until a writer appears. libuv adds O_CLOEXEC.
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+const OPEN_FLAGS: Record<OpenMode, number> = {
+  'r': constants.O_RDONLY | constants.O_NONBLOCK,
+  'r+': constants.O_RDWR | constants.O_NONBLOCK,
+  'w+': constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_NONBLOCK,
+};
 
 export class MappedFile implements ViewSource {
   /** The path as given to open(), as a string. */
   readonly path: string;
-  /** Number of bytes mapped: the file's size when it was opened. */
-  readonly size: number;
   readonly validate: ValidationMode;
+  readonly mode: OpenMode;
   #native: NativeMapping;
   #closed = false;
+  #size: number;
+  #grow: boolean;
 
   /** @internal Use open(). */
-  constructor(native: NativeMapping, path: string, validate: ValidationMode) {
+  constructor(native: NativeMapping, path: string, validate: ValidationMode, mode: OpenMode, grow: boolean) {
     this.#native = native;
     this.path = path;
-    this.size = native.mappedSize();
+    this.#size = native.mappedSize();
     this.validate = validate;
+    this.mode = mode;
+    this.#grow = grow;
+  }
+
+  /** Number of bytes mapped: the file's size at open, or at the last refresh(). */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Whether the mapping is writable (mode 'r+' or 'w+'). */
+  get writable(): boolean {
+    return this.mode !== 'r';
+  }
+
+  /**
+   * Maps the file's current size (after it grew or shrank) and returns it.
+   * Views keep working: they hold offsets. A view now past the end throws
+   * MappedFileTruncated on access.
+   */
+  refresh(): number {
+    this.#size = this.#native.refresh();
+    return this.#size;
+  }
+
+  /** msync(MS_SYNC) of the pages holding [offset, offset + length); fs-style errors. */
+  flush(offset: number = 0, length?: number): void {
+    const range = this.#range(offset, length);
+    this.#native.flush(range.offset, range.length);
+  }
+
+  /** flush() on the thread pool. */
+  async flushAsync(offset: number = 0, length?: number): Promise<void> {
+    const range = this.#range(offset, length);
+    await this.#native.flushAsync(range.offset, range.length);
+  }
+
+  /** madvise: a hint about how [offset, offset + length) will be used. */
+  advise(kind: Advice, offset: number = 0, length?: number): void {
+    const advice = ADVICE.indexOf(kind);
+    if (advice < 0) throw invalidArgValue('kind', kind, `must be one of: ${ADVICE.map((name) => `'${name}'`).join(', ')}`);
+    const range = this.#range(offset, length);
+    this.#native.advise(advice, range.offset, range.length);
+  }
+
+  /** mincore: how many of the pages holding [offset, offset + length) are in the page cache. */
+  residency(offset: number = 0, length?: number): { pages: number; resident: number } {
+    const range = this.#range(offset, length);
+    const [pages, resident] = this.#native.residency(range.offset, range.length);
+    return { pages, resident };
+  }
+
+  // A range of the mapping, validated like view()'s arguments.
+  #range(offset: unknown, length: unknown): { offset: number; length: number } {
+    validateInteger(offset, 'offset', 0, this.#size);
+    if (length === undefined) return { offset, length: this.#size - offset };
+    validateInteger(length, 'length', 0, this.#size - offset);
+    return { offset, length };
   }
 
   /** @internal The mapping; after close() every call on it throws MappedFileClosed. */
@@ -61,13 +137,16 @@ export class MappedFile implements ViewSource {
     return this.#native.fileSize();
   }
 
-  /** A live window of `length` bytes at `offset`. Nothing is copied. */
+  /**
+   * A live window of `length` bytes at `offset`. Nothing is copied. With
+   * { grow: 'auto' }, a range past the mapping remaps to the file's current size first.
+   */
   view(offset: number = 0, length?: number): MappedView {
-    validateInteger(offset, 'offset', 0, this.size);
-    const available = this.size - offset;
-    if (length === undefined) length = available;
-    else validateInteger(length, 'length', 0, available);
-    return new MappedView(this, offset, length);
+    if (this.#grow && typeof offset === 'number' && typeof length === 'number' && offset + length > this.#size) {
+      this.refresh();
+    }
+    const range = this.#range(offset, length);
+    return new MappedView(this, range.offset, range.length);
   }
 
   /**
@@ -94,27 +173,43 @@ export class MappedFile implements ViewSource {
   }
 }
 
-/** Maps a regular file read-only. Throws fs-style errors (ENOENT, EISDIR...) like fs.openSync. */
+/**
+ * Maps a regular file (read-only unless options.mode says otherwise). Throws
+ * fs-style errors (ENOENT, EISDIR...) like fs.openSync.
+ */
 export function open(path: string | Buffer | URL, options?: OpenOptions): MappedFile {
-  const validate = readValidationMode(options);
-  const fd = openSync(path, OPEN_FLAGS);  // fs validates the path and formats its errors
+  const settings = readOpenOptions(options);
+  const fd = openSync(path, OPEN_FLAGS[settings.mode], 0o666);  // fs validates the path and formats its errors
   const displayPath = toDisplayPath(path);
   try {
-    return new MappedFile(new binding.NativeMapping(fd, VALIDATION_MODES[validate], displayPath), displayPath, validate);
+    if (settings.mode === 'w+') ftruncateSync(fd, settings.size);  // sparse: no blocks written
+    const flags = (settings.mode === 'r' ? 0 : WRITABLE) | (settings.populate ? POPULATE : 0) |
+      (settings.grow ? GROW : 0);
+    const native = new binding.NativeMapping(fd, VALIDATION_MODES[settings.validate], displayPath, flags);
+    return new MappedFile(native, displayPath, settings.validate, settings.mode, settings.grow);
   } catch (error) {
     closeSync(fd);  // the native side owns fd only once mapping succeeded
     throw error;
   }
 }
 
-function readValidationMode(options: unknown): ValidationMode {
-  if (options === undefined) return 'always';
+interface OpenSettings { validate: ValidationMode; mode: OpenMode; size: number; populate: boolean; grow: boolean }
+
+function readOpenOptions(options: unknown): OpenSettings {
+  if (options === undefined) return { validate: 'always', mode: 'r', size: 0, populate: false, grow: false };
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-  const { validate = 'always' } = options as OpenOptions;
+  const { validate = 'always', mode = 'r', size, populate = false, grow = 'never' } = options as OpenOptions;
   if (!Object.prototype.hasOwnProperty.call(VALIDATION_MODES, validate)) {
     throw invalidArgValue('options.validate', validate, "must be one of: 'always', 'fault'");
   }
-  return validate;
+  if (!Object.prototype.hasOwnProperty.call(OPEN_FLAGS, mode)) {
+    throw invalidArgValue('options.mode', mode, "must be one of: 'r', 'r+', 'w+'");
+  }
+  if (mode === 'w+') validateInteger(size, 'options.size', 0, Number.MAX_SAFE_INTEGER);
+  else if (size !== undefined) throw invalidArgValue('options.size', size, "is only for mode 'w+'");
+  if (typeof populate !== 'boolean') throw invalidArgType('options.populate', 'of type boolean', populate);
+  if (grow !== 'never' && grow !== 'auto') throw invalidArgValue('options.grow', grow, "must be one of: 'never', 'auto'");
+  return { validate, mode, size: size ?? 0, populate, grow: grow === 'auto' };
 }
 
 function toDisplayPath(path: string | Buffer | URL): string {

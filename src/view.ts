@@ -7,11 +7,12 @@ import { isUint8Array } from 'node:util/types';
 import { AsyncOptions, runAbortable, signalOf } from './async';
 import { binding, NativeMapping } from './binding';
 import {
-  bufferTooLarge, invalidArgType, MappedFileClosed, MappedFileError, outOfRange, unknownEncoding,
+  bufferTooLarge, invalidArgType, invalidArgValue, MappedFileClosed, MappedFileError, outOfRange, readOnly,
+  unknownEncoding,
 } from './errors';
 import {
   clampRelativeIndex, encodingName, planSearch, toIntegerOr, validateInteger, validateIntegerByteLength,
-  validateReadOffset,
+  validateNumber, validateReadOffset,
 } from './validate';
 
 const MAX_BUFFER_LENGTH = buffer.constants.MAX_LENGTH;
@@ -25,7 +26,12 @@ export interface ViewSource {
   readonly path: string;
   readonly native: NativeMapping;
   readonly closed: boolean;
+  readonly writable: boolean;
 }
+
+// 8 bytes that numeric writes are encoded into (by Buffer's own write methods,
+// which also check the value) before being copied into the mapping.
+const writeScratch = Buffer.alloc(8);
 
 export class MappedView {
   /** Offset of this view's first byte within the file. */
@@ -310,6 +316,183 @@ export class MappedView {
     return { targetAt, from, count: Math.min(to - from, target.length - targetAt, this.length - from) };
   }
 
+  // ---- Writes (mappings opened with mode 'r+' or 'w+'). Arguments, return
+  // values and errors are Buffer's. Each write runs under the guard with the
+  // file's validation: past the file's end it throws MappedFileTruncated, on
+  // a page that cannot be written (a full disk under a sparse file)
+  // MappedFileIOError; bytes written before the fault stay written. On a
+  // read-only mapping every write throws ERR_MAPPED_FILE_READ_ONLY first.
+
+  #assertWritable(): void {
+    if (!this.#source.writable) throw readOnly(this.#source.path);
+  }
+
+  // Encodes a numeric write into the scratch with Buffer's own method (which
+  // checks the value's range first, as Buffer does), checks the offset, then
+  // copies. Buffer's BigInt writes compare the range, check the offset, and
+  // only then fail on a value that is not a BigInt: `bigint` keeps that order.
+  #store(offset: unknown, byteLength: number, encode: (scratch: Buffer) => unknown, bigint = false,
+    value?: unknown): number {
+    this.#assertWritable();
+    if (byteLength === 1) {
+      // Buffer's 1-byte writes coerce the value, then check the offset's type, then the range.
+      +(value as number);
+      validateNumber(offset, 'offset');
+    }
+    let notABigInt: unknown;
+    try {
+      encode(writeScratch);
+    } catch (error) {
+      if (!bigint || error instanceof RangeError) throw error;
+      notABigInt = error;
+    }
+    validateReadOffset(offset, byteLength, this.length);  // Buffer's checkBounds is the same rule
+    if (notABigInt !== undefined) throw notABigInt;
+    this.#source.native.writeFrom(writeScratch, 0, this.byteOffset + offset, byteLength);
+    return offset + byteLength;
+  }
+
+  writeUInt8(value: number, offset: number = 0): number { return this.#store(offset, 1, (s) => s.writeUInt8(value, 0), false, value); }
+  writeInt8(value: number, offset: number = 0): number { return this.#store(offset, 1, (s) => s.writeInt8(value, 0), false, value); }
+  writeUInt16LE(value: number, offset: number = 0): number { return this.#store(offset, 2, (s) => s.writeUInt16LE(value, 0)); }
+  writeUInt16BE(value: number, offset: number = 0): number { return this.#store(offset, 2, (s) => s.writeUInt16BE(value, 0)); }
+  writeInt16LE(value: number, offset: number = 0): number { return this.#store(offset, 2, (s) => s.writeInt16LE(value, 0)); }
+  writeInt16BE(value: number, offset: number = 0): number { return this.#store(offset, 2, (s) => s.writeInt16BE(value, 0)); }
+  writeUInt32LE(value: number, offset: number = 0): number { return this.#store(offset, 4, (s) => s.writeUInt32LE(value, 0)); }
+  writeUInt32BE(value: number, offset: number = 0): number { return this.#store(offset, 4, (s) => s.writeUInt32BE(value, 0)); }
+  writeInt32LE(value: number, offset: number = 0): number { return this.#store(offset, 4, (s) => s.writeInt32LE(value, 0)); }
+  writeInt32BE(value: number, offset: number = 0): number { return this.#store(offset, 4, (s) => s.writeInt32BE(value, 0)); }
+  writeFloatLE(value: number, offset: number = 0): number { return this.#store(offset, 4, (s) => s.writeFloatLE(value, 0)); }
+  writeFloatBE(value: number, offset: number = 0): number { return this.#store(offset, 4, (s) => s.writeFloatBE(value, 0)); }
+  writeDoubleLE(value: number, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeDoubleLE(value, 0)); }
+  writeDoubleBE(value: number, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeDoubleBE(value, 0)); }
+  writeBigUInt64LE(value: bigint, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeBigUInt64LE(value, 0), true); }
+  writeBigUInt64BE(value: bigint, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeBigUInt64BE(value, 0), true); }
+  writeBigInt64LE(value: bigint, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeBigInt64LE(value, 0), true); }
+  writeBigInt64BE(value: bigint, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeBigInt64BE(value, 0), true); }
+  writeUIntLE(value: number, offset: number, byteLength: number): number { return this.#storeInteger(value, offset, byteLength, 'writeUIntLE'); }
+  writeUIntBE(value: number, offset: number, byteLength: number): number { return this.#storeInteger(value, offset, byteLength, 'writeUIntBE'); }
+  writeIntLE(value: number, offset: number, byteLength: number): number { return this.#storeInteger(value, offset, byteLength, 'writeIntLE'); }
+  writeIntBE(value: number, offset: number, byteLength: number): number { return this.#storeInteger(value, offset, byteLength, 'writeIntBE'); }
+
+  #storeInteger(value: number, offset: unknown, byteLength: unknown,
+    method: 'writeUIntLE' | 'writeUIntBE' | 'writeIntLE' | 'writeIntBE'): number {
+    this.#assertWritable();
+    validateIntegerByteLength(byteLength);  // Buffer dispatches on byteLength first
+    return this.#store(offset, byteLength, (s) => s[method](value, 0, byteLength), false, value);
+  }
+
+  /** Buffer#write: encodes string into the view; returns the bytes written (whole characters only). */
+  write(string: string, offset?: number | BufferEncoding, length?: number | BufferEncoding,
+    encoding?: BufferEncoding): number {
+    this.#assertWritable();
+    // lib/buffer.js Buffer.prototype.write's overloads, step for step.
+    let at = 0;
+    let count = this.length;
+    if (offset === undefined) {
+      encoding = undefined;  // write(string) is always UTF-8, whatever else is passed
+    } else {
+      if (length === undefined && typeof offset === 'string') {
+        encoding = offset;
+      } else {
+        validateInteger(offset, 'offset', 0, this.length);
+        at = offset;
+        const remaining = this.length - at;
+        if (length === undefined) {
+          count = remaining;
+        } else if (typeof length === 'string') {
+          encoding = length;
+          count = remaining;
+        } else {
+          validateInteger(length, 'length', 0, this.length);
+          count = Math.min(length, remaining);
+        }
+      }
+    }
+    // Encode with Buffer itself, into at most as many bytes as the string can
+    // take, so that partial characters are dropped exactly as Buffer drops them.
+    const bound = typeof string === 'string' ? Buffer.byteLength(string, encodingName(encoding) as BufferEncoding ?? 'utf8') + 3 : 0;
+    const encoded = Buffer.allocUnsafe(Math.min(count, bound));
+    const written = encoded.write(string, 0, encoded.length, encoding as BufferEncoding);
+    if (written > 0) this.#source.native.writeFrom(encoded, 0, this.byteOffset + at, written);
+    else this.#assertOpen(at, 0);
+    return written;
+  }
+
+  /** Buffer#fill: repeats value over [offset, end); returns the view. */
+  fill(value: string | number | Uint8Array, offset?: number | BufferEncoding, end?: number | BufferEncoding,
+    encoding?: BufferEncoding): this {
+    this.#assertWritable();
+    // lib/buffer.js _fill's argument rules.
+    let pattern: Uint8Array | undefined;
+    if (typeof value === 'string') {
+      if (offset === undefined || typeof offset === 'string') {
+        encoding = offset as BufferEncoding | undefined;
+        offset = 0;
+        end = this.length;
+      } else if (typeof end === 'string') {
+        encoding = end;
+        end = this.length;
+      }
+      const name = encoding == null ? 'utf8' : encodingName(encoding);  // normalizeEncoding: null is utf8
+      if (name === undefined) {
+        if (typeof encoding !== 'string') throw invalidArgType('encoding', 'of type string', encoding);
+        throw unknownEncoding(encoding);
+      }
+      pattern = value.length === 0 ? Uint8Array.of(0) : Buffer.from(value, name as BufferEncoding);
+    } else if (ArrayBuffer.isView(value)) {
+      pattern = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);  // any view's bytes, as Node
+    }
+    let from = 0;
+    let to = this.length;
+    if (offset !== undefined) {
+      validateInteger(offset, 'offset', 0, Math.max(MAX_BUFFER_LENGTH, this.length));
+      from = offset as number;
+      if (end !== undefined) {
+        validateInteger(end, 'end', 0, this.length);
+        to = end as number;
+      }
+      if (from >= to) {
+        this.#assertOpen(from, 0);
+        return this;
+      }
+    }
+    // Numbers fill as TypedArray#fill (ToUint8); other values as Node's native
+    // Fill (Uint32Value & 255), converted only now, after the offsets, as there.
+    if (pattern === undefined) {
+      pattern = Uint8Array.of(typeof value === 'number' ? value : ((value as unknown as number) >>> 0) & 0xff);
+    }
+    if (pattern.length === 0) throw invalidArgValue('value', value, 'is invalid');
+    this.#source.native.fill(this.byteOffset + from, to - from, pattern);
+    return this;
+  }
+
+  /** TypedArray#set: copies source (a Buffer, Uint8Array or array-like) into the view at offset. */
+  set(source: ArrayLike<number>, offset: number = 0): void {
+    this.#assertWritable();
+    const at = Math.trunc(offset) || 0;  // ToIntegerOrInfinity; a Symbol or BigInt throws
+    if (at < 0) throw new RangeError('offset is out of bounds');
+    const bytes = isUint8Array(source) ? source : Uint8Array.from(source);
+    if (bytes.length + at > this.length) throw new RangeError('offset is out of bounds');
+    if (bytes.length === 0) {
+      this.#assertOpen(at, 0);
+      return;
+    }
+    this.#source.native.writeFrom(bytes, 0, this.byteOffset + at, bytes.length);
+  }
+
+  /** msync(MS_SYNC) of the pages holding this view. */
+  flush(): void {
+    this.#assertOpen(0, 0);
+    this.#source.native.flush(this.byteOffset, this.length);
+  }
+
+  /** flush() on the thread pool. */
+  async flushAsync(): Promise<void> {
+    this.#assertOpen(0, 0);
+    await this.#source.native.flushAsync(this.byteOffset, this.length);
+  }
+
   // ---- Async forms: the same operations on libuv's thread pool, so that a
   // page fault on a cold or slow file never stalls the event loop. Arguments
   // and results are the synchronous forms'; errors become rejections.
@@ -375,9 +558,19 @@ export interface MappedView {
   readUintBE: MappedView['readUIntBE'];
   readBigUint64LE: MappedView['readBigUInt64LE'];
   readBigUint64BE: MappedView['readBigUInt64BE'];
+  writeUint8: MappedView['writeUInt8'];
+  writeUint16LE: MappedView['writeUInt16LE'];
+  writeUint16BE: MappedView['writeUInt16BE'];
+  writeUint32LE: MappedView['writeUInt32LE'];
+  writeUint32BE: MappedView['writeUInt32BE'];
+  writeUintLE: MappedView['writeUIntLE'];
+  writeUintBE: MappedView['writeUIntBE'];
+  writeBigUint64LE: MappedView['writeBigUInt64LE'];
+  writeBigUint64BE: MappedView['writeBigUInt64BE'];
 }
 for (const name of ['readUInt8', 'readUInt16LE', 'readUInt16BE', 'readUInt32LE', 'readUInt32BE', 'readUIntLE',
-  'readUIntBE', 'readBigUInt64LE', 'readBigUInt64BE'] as const) {
+  'readUIntBE', 'readBigUInt64LE', 'readBigUInt64BE', 'writeUInt8', 'writeUInt16LE', 'writeUInt16BE',
+  'writeUInt32LE', 'writeUInt32BE', 'writeUIntLE', 'writeUIntBE', 'writeBigUInt64LE', 'writeBigUInt64BE'] as const) {
   Object.defineProperty(MappedView.prototype, name.replace('UInt', 'Uint'), {
     value: MappedView.prototype[name], writable: true, configurable: true,
   });
