@@ -152,6 +152,39 @@ try {
     'fs.createReadStream', SEARCH_LENGTH);
   searchFile.close();
 
+  // 6. Writes: random 8-byte writes; 64 KiB sequential writes made durable.
+  const WRITE_LENGTH = 64 << 20;
+  const writePath = path.join(dir, 'write.bin');
+  fs.writeFileSync(writePath, Buffer.alloc(WRITE_LENGTH, 1));
+  const writeFd = fs.openSync(writePath, 'r+');
+  const writable = open(writePath, { mode: 'r+' });
+  const writableView = writable.view();
+  const WRITES = 100_000;
+  const writeOffsets = Uint32Array.from({ length: WRITES }, () => Math.floor(Math.random() * (WRITE_LENGTH - 8)));
+  const eight = Buffer.alloc(8, 0x5a);
+  const randomWrites = compare({
+    'fs.writeSync 8 B': () => { for (const at of writeOffsets) fs.writeSync(writeFd, eight, 0, 8, at); return WRITES; },
+    'view.writeDoubleLE': () => { for (const at of writeOffsets) writableView.writeDoubleLE(1.5, at); return WRITES; },
+  });
+  report('Random 8-byte writes (warm 64 MiB file)', randomWrites, 'fs.writeSync 8 B');
+
+  const block = Buffer.alloc(64 << 10, 0x33);
+  const durable = compare({
+    'fs.writeSync 64 KiB + fsync': () => {
+      for (let at = 0; at < WRITE_LENGTH; at += block.length) fs.writeSync(writeFd, block, 0, block.length, at);
+      fs.fsyncSync(writeFd);
+      return WRITE_LENGTH / block.length;
+    },
+    'view.set 64 KiB + flush': () => {
+      for (let at = 0; at < WRITE_LENGTH; at += block.length) writableView.set(block, at);
+      writable.flush();
+      return WRITE_LENGTH / block.length;
+    },
+  }, Math.max(3, Math.ceil(rounds / 3)));
+  report('Sequential 64 KiB writes of a 64 MiB file, then fsync / flush', durable, 'fs.writeSync 64 KiB + fsync', block.length);
+  writable.close();
+  fs.closeSync(writeFd);
+
   console.log('\n### Targets (ratios from this run)\n');
   console.log('| target | measured | |');
   console.log('|---|---:|---|');
