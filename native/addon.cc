@@ -542,15 +542,20 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     return Napi::Value();
   }
 
+  // For the calls that make a system call rather than an access (which
+  // checks by itself): MappedFileClosed after close().
+  bool ThrowIfClosed(Napi::Env env, ErrorRange range) {
+    if (!mapping_.closed()) return false;
+    ThrowAccessError(env, path_, range, {AccessStatus::kClosed, -1, 0});
+    return true;
+  }
+
   // flush(offset, length): msync(MS_SYNC) of the pages holding the range.
   Napi::Value FlushRange(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint64_t offset, length;
     if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
-    if (mapping_.closed()) {
-      ThrowAccessError(env, path_, {true, offset, length}, {AccessStatus::kClosed, -1, 0});
-      return Napi::Value();
-    }
+    if (ThrowIfClosed(env, {true, offset, length})) return Napi::Value();
     ThrowIfFailed(env, path_, mapping_.Flush(offset, length));
     return Napi::Value();
   }
@@ -564,10 +569,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   // refresh() -> the new mapped size (the file's current size).
   Napi::Value Refresh(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (mapping_.closed()) {
-      ThrowAccessError(env, path_, {false, 0, 0}, {AccessStatus::kClosed, -1, 0});
-      return Napi::Value();
-    }
+    if (ThrowIfClosed(env, {false, 0, 0})) return Napi::Value();
     if (ThrowIfFailed(env, path_, mapping_.Remap())) return Napi::Value();
     return Napi::Number::New(env, double(mapping_.mapped_size()));
   }
@@ -579,10 +581,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     const auto advice = static_cast<Advice>(info[0].As<Napi::Number>().Int32Value());
     uint64_t offset, length;
     if (!ReadRange(info, 1, &offset, &length)) return Napi::Value();
-    if (mapping_.closed()) {
-      ThrowAccessError(env, path_, {true, offset, length}, {AccessStatus::kClosed, -1, 0});
-      return Napi::Value();
-    }
+    if (ThrowIfClosed(env, {true, offset, length})) return Napi::Value();
     ThrowIfFailed(env, path_, mapping_.Advise(advice, offset, length));
     return Napi::Value();
   }
@@ -592,10 +591,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     Napi::Env env = info.Env();
     uint64_t offset, length;
     if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
-    if (mapping_.closed()) {
-      ThrowAccessError(env, path_, {true, offset, length}, {AccessStatus::kClosed, -1, 0});
-      return Napi::Value();
-    }
+    if (ThrowIfClosed(env, {true, offset, length})) return Napi::Value();
     uint64_t pages, resident;
     if (ThrowIfFailed(env, path_, mapping_.Residency(offset, length, &pages, &resident))) {
       return Napi::Value();

@@ -2,21 +2,12 @@
 // Real fault: a sparse file on a full tmpfs. Reading one of its holes makes
 // the kernel allocate a page, which fails, and the access gets SIGBUS while
 // the file keeps its size. Needs root (mount); on CI it must run, not skip.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmdirSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappedFileIOError, MappedFileTruncated, open } from '../src';
+import { useTmpfs } from './support/tmpfs';
 
-let mountPoint: string;
-beforeAll(() => {
-  mountPoint = mkdtempSync(join(tmpdir(), 'safe-mmap-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint]);
-});
-afterAll(() => {
-  execFileSync('umount', ['-l', mountPoint]);
-  rmdirSync(mountPoint);
-});
+const mountPoint = useTmpfs('1m');
 
 function catchError(read: () => unknown): unknown {
   try { read(); } catch (error) { return error; }
@@ -24,11 +15,11 @@ function catchError(read: () => unknown): unknown {
 }
 
 test.each(['always', 'fault'] as const)("validate '%s': a page that cannot be read throws MappedFileIOError", (validate) => {
-  const path = join(mountPoint, `sparse-${validate}`);
+  const path = join(mountPoint(), `sparse-${validate}`);
   writeFileSync(path, '');
   truncateSync(path, 4 << 20);  // 4 MiB of holes on a 1 MiB filesystem
   const file = open(path, { validate });
-  const filler = join(mountPoint, `filler-${validate}`);
+  const filler = join(mountPoint(), `filler-${validate}`);
   try {
     writeFileSync(filler, Buffer.alloc(2 << 20, 1));
   } catch (error) {
@@ -43,5 +34,5 @@ test.each(['always', 'fault'] as const)("validate '%s': a page that cannot be re
   // The process lives on and the file is still usable where it can be read.
   expect(file.fileSize()).toBe(4 << 20);
   file.close();
-  execFileSync('rm', ['-f', path, filler]);
+  for (const file of [path, filler]) rmSync(file, { force: true });
 });

@@ -2,12 +2,11 @@
 // file's validation, and fails exactly as snapshot() does: MappedFileTruncated
 // past the end, MappedFileIOError on an unreadable page, MappedFileClosed
 // after close().
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmdirSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappedFileClosed, MappedFileIOError, MappedFileTruncated, MappedView, open } from '../src';
 import { PAGE, TempDir } from './support/files';
+import { useTmpfs } from './support/tmpfs';
 
 // Each reads bytes in the view's third page or across the whole view.
 const OPERATIONS: Record<string, (view: MappedView) => unknown> = {
@@ -68,27 +67,19 @@ describe('after close()', () => {
 });
 
 describe('on a page that cannot be read (full tmpfs under a sparse file; needs root)', () => {
-  let mountPoint: string;
-  beforeAll(() => {
-    mountPoint = mkdtempSync(join(tmpdir(), 'safe-mmap-full-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint]);
-  });
-  afterAll(() => {
-    execFileSync('umount', ['-l', mountPoint]);
-    rmdirSync(mountPoint);
-  });
+  const mountPoint = useTmpfs('256k');
 
   test.each(Object.keys(OPERATIONS))('%s throws MappedFileIOError', (name) => {
-    const path = join(mountPoint, `sparse-${name}`);
+    const path = join(mountPoint(), `sparse-${name}`);
     writeFileSync(path, '');
     truncateSync(path, 1 << 20);  // holes only
-    const filler = join(mountPoint, 'filler');
+    const filler = join(mountPoint(), 'filler');
     try { writeFileSync(filler, Buffer.alloc(512 << 10)); } catch { /* ENOSPC: now full */ }
     const file = open(path);
     const error = errorOf(() => OPERATIONS[name](file.view(PAGE, 4 * PAGE)));
     expect(error).toBeInstanceOf(MappedFileIOError);
     expect(error).toMatchObject({ code: 'ERR_MAPPED_FILE_IO', path, fileSize: 1 << 20 });
     file.close();
-    execFileSync('rm', ['-f', path, filler]);
+    for (const file of [path, filler]) rmSync(file, { force: true });
   });
 });

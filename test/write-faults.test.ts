@@ -2,27 +2,18 @@
 // cannot allocate the page (MappedFileIOError); a file truncated by another
 // process gives MappedFileTruncated. The process lives, and what was written
 // before stays written. The tmpfs test needs root (mount); on CI it runs.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmdirSync, truncateSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappedFileIOError, MappedFileTruncated, open } from '../src';
 import { startTruncator } from './support/processes';
 import { PAGE, TempDir, patternBuffer } from './support/files';
+import { useTmpfs } from './support/tmpfs';
 
 describe('a full disk under a sparse file (tmpfs size=1m, 4 MiB file)', () => {
-  let mountPoint: string;
-  beforeAll(() => {
-    mountPoint = mkdtempSync(join(tmpdir(), 'safe-mmap-full-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint]);
-  });
-  afterAll(() => {
-    execFileSync('umount', ['-l', mountPoint]);
-    rmdirSync(mountPoint);
-  });
+  const mountPoint = useTmpfs('1m');
 
   test('writing across it throws MappedFileIOError past capacity; earlier data reads back intact after flush', () => {
-    const path = join(mountPoint, 'sparse.bin');
+    const path = join(mountPoint(), 'sparse.bin');
     const file = open(path, { mode: 'w+', size: 4 << 20 });
     const view = file.view();
     const chunk = Buffer.alloc(64 * 1024);
