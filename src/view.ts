@@ -32,6 +32,7 @@ export interface ViewSource {
 // 8 bytes that numeric writes are encoded into (by Buffer's own write methods,
 // which also check the value) before being copied into the mapping.
 const writeScratch = Buffer.alloc(8);
+const emptyBuffer = Buffer.alloc(0);
 
 export class MappedView {
   /** Offset of this view's first byte within the file. */
@@ -329,31 +330,35 @@ export class MappedView {
 
   // Encodes a numeric write into the scratch with Buffer's own method (which
   // checks the value's range first, as Buffer does), checks the offset, then
-  // copies. Buffer's BigInt writes compare the range, check the offset, and
-  // only then fail on a value that is not a BigInt: `bigint` keeps that order.
-  #store(offset: unknown, byteLength: number, encode: (scratch: Buffer) => unknown, bigint = false,
-    value?: unknown): number {
+  // copies.
+  #store(offset: unknown, byteLength: number, encode: (scratch: Buffer) => unknown, value?: unknown): number {
     this.#assertWritable();
     if (byteLength === 1) {
       // Buffer's 1-byte writes coerce the value, then check the offset's type, then the range.
       +(value as number);
       validateNumber(offset, 'offset');
     }
-    let notABigInt: unknown;
-    try {
-      encode(writeScratch);
-    } catch (error) {
-      if (!bigint || error instanceof RangeError) throw error;
-      notABigInt = error;
-    }
+    encode(writeScratch);
     validateReadOffset(offset, byteLength, this.length);  // Buffer's checkBounds is the same rule
-    if (notABigInt !== undefined) throw notABigInt;
     this.#source.native.writeFrom(writeScratch, 0, this.byteOffset + offset, byteLength);
     return offset + byteLength;
   }
 
-  writeUInt8(value: number, offset: number = 0): number { return this.#store(offset, 1, (s) => s.writeUInt8(value, 0), false, value); }
-  writeInt8(value: number, offset: number = 0): number { return this.#store(offset, 1, (s) => s.writeInt8(value, 0), false, value); }
+  // Buffer's BigInt writes (checkInt, checkBounds, then BigInt arithmetic):
+  // compare the value with the range, check the offset, and only then fail on
+  // a value that is not a BigInt.
+  #storeBigInt(value: unknown, offset: unknown, signed: boolean, encode: (scratch: Buffer) => unknown): number {
+    this.#assertWritable();
+    const [min, max] = signed ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
+    if ((value as bigint) > max || (value as bigint) < min) encode(writeScratch);  // throws Buffer's RangeError
+    validateReadOffset(offset, 8, this.length);
+    encode(writeScratch);
+    this.#source.native.writeFrom(writeScratch, 0, this.byteOffset + offset, 8);
+    return offset + 8;
+  }
+
+  writeUInt8(value: number, offset: number = 0): number { return this.#store(offset, 1, (s) => s.writeUInt8(value, 0), value); }
+  writeInt8(value: number, offset: number = 0): number { return this.#store(offset, 1, (s) => s.writeInt8(value, 0), value); }
   writeUInt16LE(value: number, offset: number = 0): number { return this.#store(offset, 2, (s) => s.writeUInt16LE(value, 0)); }
   writeUInt16BE(value: number, offset: number = 0): number { return this.#store(offset, 2, (s) => s.writeUInt16BE(value, 0)); }
   writeInt16LE(value: number, offset: number = 0): number { return this.#store(offset, 2, (s) => s.writeInt16LE(value, 0)); }
@@ -366,10 +371,10 @@ export class MappedView {
   writeFloatBE(value: number, offset: number = 0): number { return this.#store(offset, 4, (s) => s.writeFloatBE(value, 0)); }
   writeDoubleLE(value: number, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeDoubleLE(value, 0)); }
   writeDoubleBE(value: number, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeDoubleBE(value, 0)); }
-  writeBigUInt64LE(value: bigint, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeBigUInt64LE(value, 0), true); }
-  writeBigUInt64BE(value: bigint, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeBigUInt64BE(value, 0), true); }
-  writeBigInt64LE(value: bigint, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeBigInt64LE(value, 0), true); }
-  writeBigInt64BE(value: bigint, offset: number = 0): number { return this.#store(offset, 8, (s) => s.writeBigInt64BE(value, 0), true); }
+  writeBigUInt64LE(value: bigint, offset: number = 0): number { return this.#storeBigInt(value, offset, false, (s) => s.writeBigUInt64LE(value, 0)); }
+  writeBigUInt64BE(value: bigint, offset: number = 0): number { return this.#storeBigInt(value, offset, false, (s) => s.writeBigUInt64BE(value, 0)); }
+  writeBigInt64LE(value: bigint, offset: number = 0): number { return this.#storeBigInt(value, offset, true, (s) => s.writeBigInt64LE(value, 0)); }
+  writeBigInt64BE(value: bigint, offset: number = 0): number { return this.#storeBigInt(value, offset, true, (s) => s.writeBigInt64BE(value, 0)); }
   writeUIntLE(value: number, offset: number, byteLength: number): number { return this.#storeInteger(value, offset, byteLength, 'writeUIntLE'); }
   writeUIntBE(value: number, offset: number, byteLength: number): number { return this.#storeInteger(value, offset, byteLength, 'writeUIntBE'); }
   writeIntLE(value: number, offset: number, byteLength: number): number { return this.#storeInteger(value, offset, byteLength, 'writeIntLE'); }
@@ -379,7 +384,7 @@ export class MappedView {
     method: 'writeUIntLE' | 'writeUIntBE' | 'writeIntLE' | 'writeIntBE'): number {
     this.#assertWritable();
     validateIntegerByteLength(byteLength);  // Buffer dispatches on byteLength first
-    return this.#store(offset, byteLength, (s) => s[method](value, 0, byteLength), false, value);
+    return this.#store(offset, byteLength, (s) => s[method](value, 0, byteLength), value);
   }
 
   /** Buffer#write: encodes string into the view; returns the bytes written (whole characters only). */
@@ -434,12 +439,12 @@ export class MappedView {
         encoding = end;
         end = this.length;
       }
-      const name = encoding == null ? 'utf8' : encodingName(encoding);  // normalizeEncoding: null is utf8
-      if (name === undefined) {
-        if (typeof encoding !== 'string') throw invalidArgType('encoding', 'of type string', encoding);
-        throw unknownEncoding(encoding);
-      }
-      pattern = value.length === 0 ? Uint8Array.of(0) : Buffer.from(value, name as BufferEncoding);
+      // Buffer's own checks of the encoding, on an empty range: same errors.
+      emptyBuffer.fill(value, 0, 0, encoding);
+      // The bytes come from Node's native ParseEncoding, which reads a
+      // non-string or empty encoding as UTF-8.
+      const name = typeof encoding === 'string' && (encoding as string) !== '' ? encoding : 'utf8';
+      pattern = value.length === 0 ? Uint8Array.of(0) : Buffer.from(value, name);
     } else if (ArrayBuffer.isView(value)) {
       pattern = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);  // any view's bytes, as Node
     }
@@ -452,10 +457,15 @@ export class MappedView {
         validateInteger(end, 'end', 0, this.length);
         to = end as number;
       }
-      if (from >= to) {
-        this.#assertOpen(from, 0);
-        return this;
+    }
+    if (from >= to) {
+      // Without offsets, Node's native Fill converts the value before it
+      // sees the empty range (so a BigInt or Symbol throws); with them, not.
+      if (offset === undefined && pattern === undefined && typeof value !== 'number') {
+        void (((value as unknown as number) >>> 0) & 0xff);
       }
+      this.#assertOpen(from, 0);
+      return this;
     }
     // Numbers fill as TypedArray#fill (ToUint8); other values as Node's native
     // Fill (Uint32Value & 255), converted only now, after the offsets, as there.
@@ -467,18 +477,35 @@ export class MappedView {
     return this;
   }
 
-  /** TypedArray#set: copies source (a Buffer, Uint8Array or array-like) into the view at offset. */
+  /** TypedArray#set: copies source (a typed array or an array-like) into the view at offset. */
   set(source: ArrayLike<number>, offset: number = 0): void {
     this.#assertWritable();
+    // TypedArray#set, step for step: the offset, the bounds, then the elements.
     const at = Math.trunc(offset) || 0;  // ToIntegerOrInfinity; a Symbol or BigInt throws
     if (at < 0) throw new RangeError('offset is out of bounds');
-    const bytes = isUint8Array(source) ? source : Uint8Array.from(source);
-    if (bytes.length + at > this.length) throw new RangeError('offset is out of bounds');
-    if (bytes.length === 0) {
-      this.#assertOpen(at, 0);
+    if (isUint8Array(source)) {
+      if (source.length + at > this.length) throw new RangeError('offset is out of bounds');
+      this.#writeBytes(source, at);
       return;
     }
-    this.#source.native.writeFrom(bytes, 0, this.byteOffset + at, bytes.length);
+    if (source === null || source === undefined) throw new TypeError(`Cannot convert ${source} to object`);
+    const object = Object(source) as ArrayLike<unknown>;
+    const length = Math.min(Math.max(Math.trunc(+(object.length as number)) || 0, 0), Number.MAX_SAFE_INTEGER);
+    if (length + at > this.length) throw new RangeError('offset is out of bounds');
+    // Element by element (ToNumber, then ToUint8, as a Uint8Array store does);
+    // like TypedArray#set, the elements before one that throws are written.
+    const bytes = new Uint8Array(length);
+    let converted = 0;
+    try {
+      for (; converted < length; converted++) bytes[converted] = object[converted] as number;
+    } finally {
+      this.#writeBytes(bytes.subarray(0, converted), at);
+    }
+  }
+
+  #writeBytes(bytes: Uint8Array, at: number): void {
+    if (bytes.length === 0) this.#assertOpen(at, 0);
+    else this.#source.native.writeFrom(bytes, 0, this.byteOffset + at, bytes.length);
   }
 
   /** msync(MS_SYNC) of the pages holding this view. */

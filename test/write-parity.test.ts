@@ -21,11 +21,9 @@
 // 15,000 write operations by default (a few seconds).
 // SAFE_MMAP_FC_REPORT=1 prints the counts.
 //
-// Known mismatches: the calls knownMismatch() recognizes are run on neither
-// side, and set() is generated only with sources without an iterator of
-// their own whose elements all convert to numbers. The tests under "known
-// mismatches with Buffer" at the end call each of them, and fail until
-// src/view.ts matches Buffer there.
+// Edge cases that once differed from Buffer (set() with iterables and
+// throwing elements, fill's encoding rules, BigInt writes' order of checks)
+// are pinned one by one in the tests at the end.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
@@ -113,15 +111,15 @@ const FILL_VALUES: readonly unknown[] = [
 ];
 const ENCODING_WORDS = ['utf8', 'hex', 'latin1', 'ucs2', 'utf16le', 'base64', 'base64url', 'ascii', 'binary', 'nope', ''];
 
-// Sources for set() whose elements convert to numbers and that have no
-// iterator of their own (the view reads sources other than Uint8Arrays
-// through Uint8Array.from, which would take one; see the tests at the end).
+// Sources for set(): typed arrays, array-likes, and values TypedArray#set
+// treats oddly (iterables whose iterator it ignores, elements that throw).
 const SET_SOURCES: readonly unknown[] = [
   Buffer.from([9, 8, 7]), [1, 2, 3], new Uint16Array([300, 2]), new Float64Array([1.5, -1, 256.7, NaN]),
   new Int8Array([-1, -128]), new Uint8ClampedArray([255]), [], Buffer.alloc(0), 'abc', '12', 5, { length: 2, 0: 7 },
   { length: 3, 0: '4', 2: null }, { length: -1 }, { length: '2', 0: 1, 1: 2 }, [1, , 3], [true, '9', null, [], {}],
   [256, -1, 1.5, -0.5, Infinity, NaN], new Uint8Array([5, 6, 7, 8, 9]).subarray(1, 3), null, undefined,
-  new BigInt64Array([1n]),
+  new BigInt64Array([1n]), new Set([1, 2]), new Map([[1, 2]]), '😀', [1, Symbol('s')], [1, 2n],
+  { length: 2, 0: 65, 1: 66, *[Symbol.iterator]() { yield 1; } },
 ];
 
 /** The first `arity` of `args` (at least minArity), so that arguments.length varies too. */
@@ -345,79 +343,6 @@ interface Level { label: string; view: MappedView; buf: Buffer }
 
 const SELF = Symbol('returned itself');
 
-const BIGINT_RANGES: Record<string, [bigint, bigint]> = {
-  writeBigUInt64LE: [0n, 2n ** 64n - 1n], writeBigUInt64BE: [0n, 2n ** 64n - 1n],
-  writeBigUint64LE: [0n, 2n ** 64n - 1n], writeBigUint64BE: [0n, 2n ** 64n - 1n],
-  writeBigInt64LE: [-(2n ** 63n), 2n ** 63n - 1n], writeBigInt64BE: [-(2n ** 63n), 2n ** 63n - 1n],
-};
-
-/**
- * The known mismatches the properties step around (each has its own failing
- * test under "known mismatches" below); undefined for any other call. Delete
- * a case here once it is fixed in src/view.ts.
- */
-function knownMismatch(method: string, args: readonly unknown[], viewLength: number): string | undefined {
-  if (method === 'fill') {
-    const [value, offset, end, encoding] = args;
-    // On an empty range that no offset made empty, Buffer#fill with an empty
-    // Uint8Array (or any empty ArrayBufferView) does nothing and returns the
-    // Buffer (node_buffer.cc Fill: 0 bytes of value >= 0 bytes to fill); the
-    // view throws ERR_INVALID_ARG_VALUE.
-    if (viewLength === 0 && offset === undefined && ArrayBuffer.isView(value) && value.byteLength === 0) {
-      return 'fill(empty ArrayBufferView) on an empty view';
-    }
-    if (typeof value !== 'string') return undefined;
-    // The encoding, by _fill's rules. Buffer#fill normalizes '' to 'utf8'
-    // (lib/internal/util.js normalizeEncoding); the view throws ERR_UNKNOWN_ENCODING.
-    const used = offset === undefined || typeof offset === 'string' ? offset : typeof end === 'string' ? end : encoding;
-    if (used === '') return "fill(string, ..., '')";
-    // Buffer#fill's normalizeEncoding looks at an object's `length` before
-    // coercing it, and then hands the object itself to C++, which fills
-    // UTF-8; a Symbol gets ERR_INVALID_ARG_TYPE. The view coerces with + ''.
-    if ((typeof used === 'object' && used !== null) || typeof used === 'function' || typeof used === 'symbol') {
-      return 'fill(string, ..., encoding that is an object or a Symbol)';
-    }
-    return undefined;
-  }
-  if (method === 'set') {
-    // TypedArray#set checks the bounds before it reads a BigInt64Array
-    // source (RangeError); the view converts it with Uint8Array.from first (TypeError).
-    const [source, offset = 0] = args;
-    if (source instanceof BigInt64Array || source instanceof BigUint64Array) {
-      let at: number;
-      try {
-        at = Math.trunc(offset as number) || 0;
-      } catch {
-        return undefined;  // both throw the offset's TypeError
-      }
-      if (at < 0 || at + source.length > viewLength) return 'set(BigInt64Array) out of bounds';
-    }
-    return undefined;
-  }
-  const range = BIGINT_RANGES[method];
-  if (range === undefined) return undefined;
-  const [value, offset = 0] = args;
-  const offsetFails = !(typeof offset === 'number' && Number.isInteger(offset) && offset >= 0 &&
-    offset + 8 <= viewLength);
-  if (!offsetFails) return undefined;
-  // Buffer's checkInt compares the value with the range before it looks at the offset.
-  let outside: boolean;
-  try {
-    outside = (value as bigint) > range[1] || (value as bigint) < range[0];
-  } catch {
-    // A Symbol (or an object whose valueOf throws): Buffer throws that error; the view the offset's.
-    return 'BigInt write: value whose comparison throws, bad offset';
-  }
-  // Buffer's ERR_OUT_OF_RANGE for the value; the view's `instanceof RangeError`
-  // misses Node's RangeError in jest's realm and reports the offset instead,
-  // which shows when that is not also ERR_OUT_OF_RANGE: a non-number offset
-  // (ERR_INVALID_ARG_TYPE) or a view shorter than 8 bytes (ERR_BUFFER_OUT_OF_BOUNDS).
-  if (!outside) return undefined;
-  const offsetCode = typeof offset !== 'number' ? 'ERR_INVALID_ARG_TYPE'
-    : Math.floor(offset) !== offset || viewLength >= 8 ? 'ERR_OUT_OF_RANGE' : 'ERR_BUFFER_OUT_OF_BOUNDS';
-  return offsetCode === 'ERR_OUT_OF_RANGE' ? undefined : 'BigInt write: value out of range, bad offset (jest realm)';
-}
-const knownSkipped = new Map<string, number>();
 let operations = 0;
 
 function runScenario(s: Scenario): void {
@@ -466,16 +391,10 @@ function runScenario(s: Scenario): void {
       const args = op.args.map((arg) => (arg instanceof Rel ? arg.resolve(level.view.length, op.width) : arg));
       const label = describeCall(level.label, op.method, args);
       operations++;
-      const known = knownMismatch(op.method, args, level.view.length);
-      if (known !== undefined) {
-        // Run on neither: the outcomes differ (see the "known mismatches" tests).
-        knownSkipped.set(known, (knownSkipped.get(known) ?? 0) + 1);
-      } else {
-        expectSameOutcome(
-          () => { const r = call(level.buf, op.method, args); return r === level.buf ? SELF : r; },
-          () => { const r = call(level.view, op.method, args); return r === level.view ? SELF : r; },
-          label);
-      }
+      expectSameOutcome(
+        () => { const r = call(level.buf, op.method, args); return r === level.buf ? SELF : r; },
+        () => { const r = call(level.view, op.method, args); return r === level.view ? SELF : r; },
+        label);
       // The bytes the view reads back are the oracle's (a write in the wrong place shows at once).
       expectSameOutcome(() => base.buf, () => base.view.snapshot(), () => `after ${label}: ${base.label}.snapshot()`);
     }
@@ -511,8 +430,7 @@ function expectFileBytes(filePath: string, whole: Buffer, initial: Buffer, start
 
 function report(name: string, made: number, runs: number): void {
   if (process.env.SAFE_MMAP_FC_REPORT === '1') {
-    console.log(`${name}: ${runs} scenarios, ${made} comparisons, ${operations} write operations so far; ` +
-      `known mismatches stepped around: ${inspect(Object.fromEntries(knownSkipped))}`);
+    console.log(`${name}: ${runs} scenarios, ${made} comparisons, ${operations} write operations so far`);
   }
 }
 
@@ -675,11 +593,10 @@ describe("mode 'w+'", () => {
 });
 
 // ---------------------------------------------------------------------------
-// Known mismatches with Buffer, found by the properties above (which step
-// around them: knownMismatch()). Each test here makes the same call on a
-// Buffer and on a view of a file holding the same bytes, and compares the
-// outcome (value, or error class and code) and the bytes after it. They fail
-// until src/view.ts is fixed.
+// Mismatches with Buffer that the properties above once found, pinned. Each
+// test makes the same call on a Buffer and on a view of a file holding the
+// same bytes, and compares the outcome (value, or error class and code) and
+// the bytes after it.
 
 interface KnownCase {
   label: string;
@@ -717,7 +634,7 @@ function expectKnownCaseMatches({ label, content, start = 0, method, args }: Kno
     .toEqual({ label, outcome: expected, bytes: whole.toString('hex') });
 }
 
-describe('known mismatches with Buffer', () => {
+describe('edge cases that once differed from Buffer', () => {
   // Buffer#set is TypedArray#set: a source that is not a typed array is read
   // as an array-like (its `length`, then each index, converted and stored one
   // element at a time) after the bounds check; a typed array's content type
