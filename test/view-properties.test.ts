@@ -28,7 +28,7 @@ import { inspect } from 'node:util';
 import { isUint8Array } from 'node:util/types';
 import * as fc from 'fast-check';
 import { open, MappedFile, MappedView, ValidationMode } from '../src';
-import { PAGE, TempDir } from './support/files';
+import { PAGE, TempDir, prng } from './support/files';
 import { READS } from './support/reads';
 import {
   arbEncoding, arbIndex, arbReadOffset, backingBytes, edgeOffsets, TARGETS,
@@ -64,17 +64,6 @@ const arbFileSpec: fc.Arbitrary<FileSpec> = fc.record({
   mode: fc.constantFrom<ValidationMode>('always', 'fault'),
 });
 
-// mulberry32: the file's bytes follow from its spec, so a counterexample replays.
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Bytes that numbers and short strings in the searches below will find.
 const FEW_BYTES = [0x00, 0x61, 0x62, 0xff, 0xc3, 0xa9, 0x3d, 0xd8];

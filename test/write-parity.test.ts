@@ -29,7 +29,7 @@ import * as path from 'node:path';
 import { inspect } from 'node:util';
 import * as fc from 'fast-check';
 import { open, MappedFile, MappedView, ValidationMode } from '../src';
-import { PAGE, TempDir } from './support/files';
+import { PAGE, TempDir, prng } from './support/files';
 import { arbEncoding, arbJunk } from './support/buffer-args';
 import {
   assertProperty, call, describeCall, errorShape, expectSameOutcome, Outcome, outcomeOf, show,
@@ -46,17 +46,6 @@ function freshPath(): string {
   return path.join(dir.path, `${fileCount++}.bin`);
 }
 
-// mulberry32: a file's bytes follow from its seed, so a counterexample replays.
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomContent(size: number, seed: number): Buffer {
   const rand = prng(seed);

@@ -26,6 +26,21 @@ export function firstPatternMismatch(bytes: Uint8Array, start: number): number {
   return -1;
 }
 
+/**
+ * mulberry32, a seeded generator: a file's bytes follow from its seed, so a
+ * fast-check counterexample replays.
+ */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export class TempDir {
   readonly path = mkdtempSync(join(tmpdir(), 'safe-mmap-test-'));
 
