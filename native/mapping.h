@@ -61,7 +61,10 @@ class FileMapping {
   // of fd on success. An empty file maps nothing.
   OsFailure Map(int fd, MapOptions options);
 
-  uint64_t mapped_size() const { return region_.load(std::memory_order_acquire)->size; }
+  uint64_t mapped_size() const {
+    const Region* region = region_.load(std::memory_order_acquire);
+    return region != nullptr ? region->size : 0;  // 0 once released
+  }
   bool writable() const { return options_.writable; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
 
