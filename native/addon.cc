@@ -318,8 +318,8 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   // Flag bits of the constructor's fourth argument, in step with src/file.ts.
   static constexpr int32_t kWritable = 1, kPopulate = 2, kGrow = 4;
 
-  // new NativeMapping(fd, validationMode, displayPath, flags). Takes
-  // ownership of fd only on success; on failure the caller still owns it.
+  // new NativeMapping(fd, validationMode, displayPath, flags). The mapping
+  // keeps its own duplicate of fd; the caller closes fd either way.
   explicit NativeMapping(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<NativeMapping>(info) {
     Napi::Env env = info.Env();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,7 +88,16 @@ OsFailure FileMapping::Map(int fd, MapOptions options) {
   uint8_t* base;
   OsFailure failure = MapRegion(fd, size, options, &base);
   if (failure.error_number != 0) return failure;
-  fd_ = fd;
+  // Our own descriptor: the caller's came from fs.openSync, which Node tracks
+  // (in a worker it closes its leftovers at exit), so the caller must close
+  // that one itself and we must never close it.
+  const int own_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own_fd < 0) {
+    const int error_number = errno;
+    if (base != nullptr) munmap(base, size_t(size));
+    return {error_number, "fcntl", nullptr};
+  }
+  fd_ = own_fd;
   page_size_ = size_t(sysconf(_SC_PAGESIZE));
   options_ = options;
   region_.store(new Region{base, size}, std::memory_order_release);

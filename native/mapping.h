@@ -57,8 +57,8 @@ class FileMapping {
   FileMapping(const FileMapping&) = delete;
   FileMapping& operator=(const FileMapping&) = delete;
 
-  // Maps the whole regular file open on fd (MAP_SHARED) and takes ownership
-  // of fd on success. An empty file maps nothing.
+  // Maps the whole regular file open on fd (MAP_SHARED) and keeps a
+  // duplicate of fd; fd itself stays the caller's. An empty file maps nothing.
   OsFailure Map(int fd, MapOptions options);
 
   uint64_t mapped_size() const {

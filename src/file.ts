@@ -187,9 +187,10 @@ export function open(path: string | Buffer | URL, options?: OpenOptions): Mapped
       (settings.grow ? GROW : 0);
     const native = new binding.NativeMapping(fd, VALIDATION_MODES[settings.validate], displayPath, flags);
     return new MappedFile(native, displayPath, settings.validate, settings.mode, settings.grow);
-  } catch (error) {
-    closeSync(fd);  // the native side owns fd only once mapping succeeded
-    throw error;
+  } finally {
+    // The mapping keeps a duplicate of its own. This one is Node's to track
+    // (a worker closes leftover fs descriptors at exit), so fs closes it.
+    closeSync(fd);
   }
 }
 

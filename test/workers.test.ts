@@ -3,7 +3,7 @@
 // worker catches its own faults.
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { startTruncator } from './support/processes';
+import { runNodeScript, startTruncator } from './support/processes';
 import { TempDir } from './support/files';
 
 const FILE_LENGTH = 1 << 20;
@@ -70,4 +70,26 @@ test('a worker can open, read and close its own MappedFile while the main thread
   const mainView = mainFile.view();
   expect(result).toEqual([mainView.readUInt8(0), mainView.readUInt32LE(4096), mainFile.size]);
   mainFile.close();
+});
+
+test('in a worker, open/close cycles leave Node\'s descriptor bookkeeping intact (no "unmanaged mode twice")', () => {
+  // Node tracks the descriptors fs opens in a worker and closes leftovers at
+  // exit. The mapping keeps a duplicate of its own, so fs's descriptor is
+  // closed by fs and a reused number is never closed twice.
+  const path = dir.patternFile('bookkeeping', 4096);
+  const child = runNodeScript(`
+    const { Worker } = require('node:worker_threads');
+    const worker = new Worker(\`
+      const fs = require('node:fs');
+      const { open } = require(\${JSON.stringify(process.cwd())});
+      for (let i = 0; i < 50; i++) {
+        const file = open(\${JSON.stringify(${JSON.stringify(path)})});
+        file.view().readUInt8(0);
+        file.close();
+        fs.closeSync(fs.openSync(\${JSON.stringify(${JSON.stringify(path)})}, 'r'));
+      }
+    \`, { eval: true });
+    worker.on('exit', (code) => console.log('worker exit', code));`);
+  expect(child.stderr).not.toMatch(/unmanaged mode twice/);
+  expect(child.stdout).toContain('worker exit 0');
 });
