@@ -20,7 +20,7 @@ enum class ValidationMode : int32_t {
   kFault = 1,
 };
 
-enum class AccessStatus { kOk, kTruncated, kIOError, kClosed, kOutOfMapping, kReadOnly };
+enum class AccessStatus { kOk, kTruncated, kIOError, kClosed, kReadOnly };
 
 // Kernel hints for advise(), in the order of ADVICE in src/file.ts.
 enum class Advice : int32_t { kNormal, kSequential, kRandom, kWillNeed, kDontNeed, kHugePage };
@@ -69,7 +69,8 @@ class FileMapping {
   bool closed() const { return closed_.load(std::memory_order_acquire); }
 
   // Runs work over [offset, offset + length) of the mapping, validated as the
-  // mode says. The range must lie inside the mapping (else kOutOfMapping).
+  // mode says. A range past the mapping is kTruncated (after a remap first,
+  // with { grow: 'auto' }).
   // On the owning JS thread only.
   AccessResult Access(uint64_t offset, uint64_t length, MappedWork work,
                       void* context);
