@@ -9,6 +9,7 @@
 #include <napi.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,13 @@ enum ErrorKind : int32_t {
 };
 
 // Per-environment state (main thread and each worker have their own).
+class MappingSlots;
+
 struct AddonState {
   Napi::FunctionReference make_error;
+  // Shared with each NativeMapping, whose destructor may run after the
+  // environment freed this state (at teardown).
+  std::shared_ptr<MappingSlots> slots;
   // 8 bytes that small reads are copied into; the reference keeps them alive.
   Napi::Reference<Napi::Buffer<uint8_t>> scratch_reference;
   uint8_t* scratch = nullptr;
@@ -44,6 +50,20 @@ AddonState* StateOf(Napi::Env env);
 
 void CopyOut(uint8_t* mapped, size_t length, void* destination) {
   memcpy(destination, mapped, length);
+}
+
+// The copy of a numeric read (1 to 8 bytes). Fixed-size memcpy compiles to
+// single loads and stores; a call into memmove would cost more than the copy.
+void CopyOutSmall(uint8_t* mapped, size_t length, void* destination) {
+  uint8_t* out = static_cast<uint8_t*>(destination);
+  switch (length) {
+    case 1: *out = *mapped; return;
+    case 2: memcpy(out, mapped, 2); return;
+    case 4: memcpy(out, mapped, 4); return;
+    case 8: memcpy(out, mapped, 8); return;
+    default:
+      for (size_t i = 0; i < length; ++i) out[i] = mapped[i];
+  }
 }
 
 void CopyIn(uint8_t* mapped, size_t length, void* source) {
@@ -290,23 +310,66 @@ class PoolAccess : public Napi::AsyncWorker {
   AccessResult result_{AccessStatus::kOk, -1, 0};
 };
 
+// The arguments of a call from `first` on. The slot functions pass their
+// arguments after the slot to the NativeMapping method.
+class Arguments {
+ public:
+  Arguments(const Napi::CallbackInfo& info, size_t first) : info_(info), first_(first) {}
+  Arguments(const Napi::CallbackInfo& info) : Arguments(info, 0) {}  // NOLINT: all of them
+  Napi::Value operator[](size_t index) const { return info_[first_ + index]; }
+  Napi::Env Env() const { return info_.Env(); }
+
+ private:
+  const Napi::CallbackInfo& info_;
+  size_t first_;
+};
+
+class NativeMapping;
+
+// Small integers naming this environment's live NativeMappings. The methods
+// that move bytes are addon functions taking the slot, read(slot, offset,
+// length), rather than methods of the wrapper: a method finds its C++ object
+// through napi_unwrap, a private-symbol lookup of about 45 ns on Node 20,
+// half of a 4-byte read in 'fault' mode, while a slot costs a bounds check.
+// Only the wrapper's destructor frees a slot, after its JS object became
+// unreachable, so a slot that JS still holds names its own mapping. Any
+// other number fails the checks in At() and never reaches freed memory.
+class MappingSlots {
+ public:
+  uint32_t Add(NativeMapping* mapping) {
+    if (free_.empty()) {
+      mappings_.push_back(mapping);
+      return uint32_t(mappings_.size() - 1);
+    }
+    const uint32_t slot = free_.back();
+    free_.pop_back();
+    mappings_[slot] = mapping;
+    return slot;
+  }
+  void Remove(uint32_t slot) {
+    mappings_[slot] = nullptr;
+    free_.push_back(slot);
+  }
+  NativeMapping* At(uint32_t slot) const {
+    return slot < mappings_.size() ? mappings_[slot] : nullptr;
+  }
+
+ private:
+  std::vector<NativeMapping*> mappings_;
+  std::vector<uint32_t> free_;
+};
+
 class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
  public:
   static Napi::Function Define(Napi::Env env) {
+    // The methods that move bytes are not here: see MappingSlots.
     return DefineClass(
         env, "NativeMapping",
-        {InstanceMethod<&NativeMapping::Read>("read"),
-         InstanceMethod<&NativeMapping::CopyTo>("copyTo"),
-         InstanceMethod<&NativeMapping::Snapshot>("snapshot"),
-         InstanceMethod<&NativeMapping::IndexOf>("indexOf"),
-         InstanceMethod<&NativeMapping::CompareWith>("compare"),
-         InstanceMethod<&NativeMapping::SnapshotAsync>("snapshotAsync"),
+        {InstanceMethod<&NativeMapping::SnapshotAsync>("snapshotAsync"),
          InstanceMethod<&NativeMapping::CopyToAsync>("copyToAsync"),
          InstanceMethod<&NativeMapping::IndexOfAsync>("indexOfAsync"),
          InstanceMethod<&NativeMapping::FileSize>("fileSize"),
          InstanceMethod<&NativeMapping::MappedSize>("mappedSize"),
-         InstanceMethod<&NativeMapping::WriteFrom>("writeFrom"),
-         InstanceMethod<&NativeMapping::FillWith>("fill"),
          InstanceMethod<&NativeMapping::FlushRange>("flush"),
          InstanceMethod<&NativeMapping::FlushRangeAsync>("flushAsync"),
          InstanceMethod<&NativeMapping::Refresh>("refresh"),
@@ -323,6 +386,12 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   explicit NativeMapping(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<NativeMapping>(info) {
     Napi::Env env = info.Env();
+    AddonState* state = StateOf(env);
+    scratch_ = state->scratch;
+    slots_ = state->slots;
+    slot_ = slots_->Add(this);  // first: the destructor runs even if this throws
+    info.This().As<Napi::Object>().DefineProperty(
+        Napi::PropertyDescriptor::Value("slot", Napi::Number::New(env, slot_), napi_enumerable));
     const int fd = info[0].As<Napi::Number>().Int32Value();
     const auto mode = static_cast<ValidationMode>(info[1].As<Napi::Number>().Int32Value());
     path_ = info[2].As<Napi::String>().Utf8Value();
@@ -333,7 +402,14 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   }
 
   // The finalizer: a MappedFile collected without close() still unmaps and
-  // closes its descriptor (FileMapping's destructor).
+  // closes its descriptor (FileMapping's destructor), and frees the slot.
+  ~NativeMapping() override {
+    if (slots_) slots_->Remove(slot_);
+  }
+
+  // The methods that move bytes (those taking Arguments) are reached through
+  // the addon's slot functions, SafeMmapAddon::OnSlot.
+  friend class SafeMmapAddon;
 
  private:
   // Runs work over [offset, offset+length) under the guard and the mapping's
@@ -347,7 +423,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     return false;
   }
 
-  static bool ReadRange(const Napi::CallbackInfo& info, size_t first,
+  static bool ReadRange(const Arguments& info, size_t first,
                         uint64_t* offset, uint64_t* length) {
     const int64_t raw_offset = info[first].As<Napi::Number>().Int64Value();
     const int64_t raw_length = info[first + 1].As<Napi::Number>().Int64Value();
@@ -364,11 +440,11 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
 
   // read(offset, length <= 8): copies into the shared scratch buffer, from
   // which the JS side decodes numbers. Saves allocating per small read.
-  Napi::Value Read(const Napi::CallbackInfo& info) {
+  Napi::Value Read(const Arguments& info) {
     uint64_t offset, length;
     if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
     if (length > kScratchSize) length = kScratchSize;
-    GuardedAccess(info.Env(), offset, length, CopyOut, StateOf(info.Env())->scratch);
+    GuardedAccess(info.Env(), offset, length, CopyOutSmall, scratch_);
     return Napi::Value();
   }
 
@@ -389,7 +465,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   }
 
   // copyTo(target, targetStart, offset, length) -> bytes copied.
-  Napi::Value CopyTo(const Napi::CallbackInfo& info) {
+  Napi::Value CopyTo(const Arguments& info) {
     Napi::Env env = info.Env();
     uint64_t offset, length;
     if (!ReadRange(info, 2, &offset, &length)) return Napi::Value();
@@ -400,8 +476,25 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     return Napi::Number::New(env, double(length));
   }
 
+  // rawCopyForBenchmark(target, targetStart, offset, length) -> bytes copied.
+  // The unguarded baseline of `npm run bench` (CopyUnguardedForBenchmark):
+  // what safety costs. Not part of the API; it can crash the process.
+  Napi::Value RawCopyForBenchmark(const Arguments& info) {
+    Napi::Env env = info.Env();
+    uint64_t offset, length;
+    if (!ReadRange(info, 2, &offset, &length)) return Napi::Value();
+    uint8_t* destination = DestinationIn(env, info[0].As<Napi::Uint8Array>(),
+                                         info[1].As<Napi::Number>().Int64Value(), length);
+    if (destination == nullptr) return Napi::Value();
+    if (!mapping_.CopyUnguardedForBenchmark(offset, length, destination)) {
+      Napi::RangeError::New(env, "closed, or outside the mapping").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    return Napi::Number::New(env, double(length));
+  }
+
   // snapshot(offset, length) -> a new JS-owned Buffer.
-  Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+  Napi::Value Snapshot(const Arguments& info) {
     Napi::Env env = info.Env();
     uint64_t offset, length;
     if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
@@ -414,7 +507,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   // indexOf(offset, length, needle, from, forward, alignment) -> position of
   // the match relative to offset, or -1. The JS side has applied Buffer's
   // rules; SearchForward/SearchBackward bound `from` themselves.
-  Napi::Value IndexOf(const Napi::CallbackInfo& info) {
+  Napi::Value IndexOf(const Arguments& info) {
     Napi::Env env = info.Env();
     uint64_t offset, length;
     if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
@@ -431,7 +524,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
 
   // compare(offset, length, other, otherStart) -> sign of memcmp over length
   // bytes. The JS side ensures other holds length bytes from otherStart.
-  Napi::Value CompareWith(const Napi::CallbackInfo& info) {
+  Napi::Value CompareWith(const Arguments& info) {
     Napi::Env env = info.Env();
     uint64_t offset, length;
     if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
@@ -506,7 +599,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
 
   // writeFrom(source, sourceStart, offset, length): copies source bytes into
   // the mapping under the guard. Bytes written before a fault stay written.
-  Napi::Value WriteFrom(const Napi::CallbackInfo& info) {
+  Napi::Value WriteFrom(const Arguments& info) {
     Napi::Env env = info.Env();
     Napi::Uint8Array source = info[0].As<Napi::Uint8Array>();
     const int64_t source_start = info[1].As<Napi::Number>().Int64Value();
@@ -526,7 +619,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   }
 
   // fill(offset, length, pattern): repeats pattern (non-empty) over the range.
-  Napi::Value FillWith(const Napi::CallbackInfo& info) {
+  Napi::Value FillWith(const Arguments& info) {
     Napi::Env env = info.Env();
     uint64_t offset, length;
     if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
@@ -622,6 +715,9 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
 
   FileMapping mapping_;
   std::string path_;
+  uint8_t* scratch_ = nullptr;  // the environment's scratch buffer (AddonState)
+  std::shared_ptr<MappingSlots> slots_;
+  uint32_t slot_ = 0;
 };
 
 class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
@@ -640,17 +736,38 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
     Napi::Buffer<uint8_t> scratch = Napi::Buffer<uint8_t>::New(env, kScratchSize);
     state->scratch = scratch.Data();
     state->scratch_reference = Napi::Persistent(scratch);
+    state->slots = std::make_shared<MappingSlots>();
     Napi::Function mapping_class = NativeMapping::Define(env);
 
     DefineAddon(exports,
                 {InstanceValue("NativeMapping", mapping_class),
                  InstanceValue("scratch", scratch),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::Read>>("read"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::CopyTo>>("copyTo"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::Snapshot>>("snapshot"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::IndexOf>>("indexOf"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::CompareWith>>("compare"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::WriteFrom>>("writeFrom"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::FillWith>>("fill"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::RawCopyForBenchmark>>(
+                     "rawCopyForBenchmark"),
                  InstanceMethod<&SafeMmapAddon::SetErrorFactory>("setErrorFactory"),
                  InstanceMethod<&SafeMmapAddon::SetGuardEnabled>(
                      "setGuardEnabledForTesting")});
   }
 
  private:
+  // method(slot, ...arguments) -> the NativeMapping method on the arguments.
+  template <Napi::Value (NativeMapping::*method)(const Arguments&)>
+  Napi::Value OnSlot(const Napi::CallbackInfo& info) {
+    NativeMapping* mapping = slots->At(info[0].As<Napi::Number>().Uint32Value());
+    if (mapping == nullptr) {
+      Napi::TypeError::New(info.Env(), "not a live mapping slot").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    return (mapping->*method)(Arguments(info, 1));
+  }
+
   Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
     StateOf(info.Env())->make_error = Napi::Persistent(info[0].As<Napi::Function>());
     return info.Env().Undefined();

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#endif
 
 #include "guard.h"
 
@@ -224,9 +228,22 @@ OsFailure FileMapping::Residency(uint64_t offset, uint64_t length, uint64_t* pag
   return {0, nullptr, nullptr};
 }
 
+// Called once per access in 'always' mode, so its cost is the mode's cost.
+// glibc >= 2.33 implements fstat as fstatat(fd, "", AT_EMPTY_PATH), and the
+// kernel then reads and checks the empty path from user memory: about 17 ns
+// of a 165 ns call here. On x86-64 the old fstat system call takes the
+// descriptor alone, and glibc's struct stat is the kernel's layout.
+static int StatDescriptor(int fd, struct stat* st) {
+#if defined(__linux__) && defined(__x86_64__)
+  return int(syscall(SYS_fstat, fd, st));
+#else
+  return fstat(fd, st);
+#endif
+}
+
 int FileMapping::ReadFileState(FileState* state) const {
   struct stat st;
-  if (fstat(fd_, &st) != 0) return errno;
+  if (StatDescriptor(fd_, &st) != 0) return errno;
   *state = {uint64_t(st.st_size), ChangeTimeNs(st)};
   return 0;
 }
@@ -236,6 +253,15 @@ AccessResult FileMapping::CurrentFileSize() {
   FileState state;
   if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
   return {AccessStatus::kOk, int64_t(state.size), 0};
+}
+
+bool FileMapping::CopyUnguardedForBenchmark(uint64_t offset, uint64_t length,
+                                            void* destination) const {
+  if (closed()) return false;
+  const Region* region = region_.load(std::memory_order_acquire);
+  if (offset > region->size || length > region->size - offset) return false;
+  if (length > 0) memcpy(destination, region->base + offset, size_t(length));
+  return true;
 }
 
 bool FileMapping::RunWork(const Region& region, uint64_t offset, uint64_t length,

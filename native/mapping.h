@@ -87,6 +87,12 @@ class FileMapping {
   // Current size on disk. kClosed after Close().
   AccessResult CurrentFileSize();
 
+  // For the benchmark's guard-overhead case only: a plain memcpy from the
+  // mapping, as an unguarded mmap package does, with no guard and no file
+  // check. A fault in it kills the process with SIGBUS. Returns false, doing
+  // nothing, when closed or outside the mapping.
+  bool CopyUnguardedForBenchmark(uint64_t offset, uint64_t length, void* destination) const;
+
   // Maps the file's current size (it grew or shrank). Views hold offsets, so
   // they keep working. The old region stays mapped until no pool operation
   // can still be using it. Owner thread only.
@@ -112,8 +118,8 @@ class FileMapping {
 
  private:
   struct FileState {
-    uint64_t size;
-    int64_t change_time_ns;
+    uint64_t size = 0;
+    int64_t change_time_ns = 0;
     bool operator==(const FileState& other) const {
       return size == other.size && change_time_ns == other.change_time_ns;
     }
@@ -123,7 +129,7 @@ class FileMapping {
   // once no pin remains (a pool thread may still be copying from them).
   struct Region {
     uint8_t* base;
-    uint64_t size;
+    uint64_t size = 0;
   };
 
   int ReadFileState(FileState* state) const;  // 0 or errno

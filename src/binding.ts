@@ -6,21 +6,13 @@ import {
 } from './errors';
 
 export interface NativeMapping {
-  /** Copies `length` (<= 8) bytes at absolute `offset` into `binding.scratch`. */
-  read(offset: number, length: number): void;
-  copyTo(target: Uint8Array, targetStart: number, offset: number, length: number): number;
-  snapshot(offset: number, length: number): Buffer;
-  /** Position of needle in [offset, offset + length) relative to offset, or -1. */
-  indexOf(offset: number, length: number, needle: Uint8Array, from: number, forward: boolean, alignment: number): number;
-  /** Sign of memcmp between [offset, offset + length) and other[otherStart...]. */
-  compare(offset: number, length: number, other: Uint8Array, otherStart: number): number;
+  /** Names this mapping to the binding's byte-moving functions (MappingSlots in native/addon.cc). */
+  readonly slot: number;
   snapshotAsync(offset: number, length: number, abortFlag: Int32Array | null): Promise<Buffer | undefined>;
   copyToAsync(target: Uint8Array, targetStart: number, offset: number, length: number,
     abortFlag: Int32Array | null): Promise<number | undefined>;
   indexOfAsync(offset: number, length: number, needle: Uint8Array, from: number, forward: boolean,
     alignment: number, abortFlag: Int32Array | null): Promise<number | undefined>;
-  writeFrom(source: Uint8Array, sourceStart: number, offset: number, length: number): number;
-  fill(offset: number, length: number, pattern: Uint8Array): void;
   flush(offset: number, length: number): void;
   flushAsync(offset: number, length: number): Promise<void>;
   refresh(): number;
@@ -34,6 +26,19 @@ export interface NativeMapping {
 interface Binding {
   NativeMapping: new (fd: number, validationMode: number, path: string, flags: number) => NativeMapping;
   scratch: Buffer;
+  // The methods that move bytes take the mapping's slot first: a method of
+  // NativeMapping would pay for napi_unwrap on every call.
+  /** Copies `length` (<= 8) bytes at absolute `offset` into `binding.scratch`. */
+  read(slot: number, offset: number, length: number): void;
+  copyTo(slot: number, target: Uint8Array, targetStart: number, offset: number, length: number): number;
+  snapshot(slot: number, offset: number, length: number): Buffer;
+  /** Position of needle in [offset, offset + length) relative to offset, or -1. */
+  indexOf(slot: number, offset: number, length: number, needle: Uint8Array, from: number, forward: boolean,
+    alignment: number): number;
+  /** Sign of memcmp between [offset, offset + length) and other[otherStart...]. */
+  compare(slot: number, offset: number, length: number, other: Uint8Array, otherStart: number): number;
+  writeFrom(slot: number, source: Uint8Array, sourceStart: number, offset: number, length: number): number;
+  fill(slot: number, offset: number, length: number, pattern: Uint8Array): void;
   setErrorFactory(factory: typeof makeError): void;
   setGuardEnabledForTesting(enabled: boolean): void;
 }

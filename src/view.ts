@@ -39,6 +39,7 @@ export class MappedView {
   readonly byteOffset: number;
   readonly length: number;
   readonly #source: ViewSource;
+  readonly #slot: number;  // source.native.slot
 
   /** @internal Views are made by MappedFile#view and MappedView#subarray. */
   constructor(source: ViewSource, byteOffset: number, length: number) {
@@ -48,6 +49,7 @@ export class MappedView {
     // validated their arguments by now, so argument errors still come first.
     if (source.closed) throw new MappedFileClosed({ path: source.path, offset: byteOffset, length });
     this.#source = source;
+    this.#slot = source.native.slot;
     // `+ 0` turns -0 (a valid offset or length, e.g. file.view(-0)) into 0:
     // a Buffer never reports -0 as its byteOffset or length.
     this.byteOffset = byteOffset + 0;
@@ -71,13 +73,13 @@ export class MappedView {
   // the largest Buffer (a 5 GiB file): refuse before allocating, as Buffer.alloc does.
   #copyOut(offset: number, length: number): Buffer {
     if (length > MAX_BUFFER_LENGTH) throw bufferTooLarge(MAX_BUFFER_LENGTH);
-    return this.#source.native.snapshot(this.byteOffset + offset, length);
+    return binding.snapshot(this.#slot, this.byteOffset + offset, length);
   }
 
   // Validates like Buffer, copies `byteLength` bytes into the scratch buffer.
   #load(offset: unknown, byteLength: number): Buffer {
     validateReadOffset(offset, byteLength, this.length);
-    this.#source.native.read(this.byteOffset + offset, byteLength);
+    binding.read(this.#slot, this.byteOffset + offset, byteLength);
     return scratch;
   }
 
@@ -141,7 +143,7 @@ export class MappedView {
       this.#assertOpen(0, 0);
       return plan;
     }
-    return this.#source.native.indexOf(this.byteOffset, plan.haystackLength, plan.needle, plan.from, forward,
+    return binding.indexOf(this.#slot, this.byteOffset, plan.haystackLength, plan.needle, plan.from, forward,
       plan.alignment);
   }
 
@@ -197,14 +199,14 @@ export class MappedView {
       for (let done = 0; done < count && order === 0; done += chunk.length) {
         const size = Math.min(chunk.length, count - done);
         target.copy(chunk, 0, targetStart + done, targetStart + done + size);
-        order = this.#source.native.compare(this.byteOffset + sourceStart + done, size, chunk, 0);
+        order = binding.compare(this.#slot, this.byteOffset + sourceStart + done, size, chunk, 0);
       }
       if (count === 0) {
         this.#assertOpen(0, 0);  // nothing compared, but closed files still throw
         target.#assertOpen(0, 0);
       }
     } else {
-      order = this.#source.native.compare(this.byteOffset + sourceStart, count, target, targetStart);
+      order = binding.compare(this.#slot, this.byteOffset + sourceStart, count, target, targetStart);
     }
     if (order !== 0) return order < 0 ? -1 : 1;
     return sourceLength > targetLength ? 1 : sourceLength < targetLength ? -1 : 0;
@@ -287,7 +289,7 @@ export class MappedView {
   copy(target: Uint8Array, targetStart?: number, sourceStart?: number, sourceEnd?: number): number {
     const range = this.#copyRange(target, targetStart, sourceStart, sourceEnd);
     if (range === null) return 0;
-    return this.#source.native.copyTo(target, range.targetAt, this.byteOffset + range.from, range.count);
+    return binding.copyTo(this.#slot, target, range.targetAt, this.byteOffset + range.from, range.count);
   }
 
   // lib/buffer.js _copy's argument rules, with this view as the source: the
@@ -340,7 +342,7 @@ export class MappedView {
     }
     encode(writeScratch);
     validateReadOffset(offset, byteLength, this.length);  // Buffer's checkBounds is the same rule
-    this.#source.native.writeFrom(writeScratch, 0, this.byteOffset + offset, byteLength);
+    binding.writeFrom(this.#slot, writeScratch, 0, this.byteOffset + offset, byteLength);
     return offset + byteLength;
   }
 
@@ -353,7 +355,7 @@ export class MappedView {
     if ((value as bigint) > max || (value as bigint) < min) encode(writeScratch);  // throws Buffer's RangeError
     validateReadOffset(offset, 8, this.length);
     encode(writeScratch);
-    this.#source.native.writeFrom(writeScratch, 0, this.byteOffset + offset, 8);
+    binding.writeFrom(this.#slot, writeScratch, 0, this.byteOffset + offset, 8);
     return offset + 8;
   }
 
@@ -419,7 +421,7 @@ export class MappedView {
     const bound = typeof string === 'string' ? Buffer.byteLength(string, encodingName(encoding) as BufferEncoding ?? 'utf8') + 3 : 0;
     const encoded = Buffer.allocUnsafe(Math.min(count, bound));
     const written = encoded.write(string, 0, encoded.length, encoding as BufferEncoding);
-    if (written > 0) this.#source.native.writeFrom(encoded, 0, this.byteOffset + at, written);
+    if (written > 0) binding.writeFrom(this.#slot, encoded, 0, this.byteOffset + at, written);
     else this.#assertOpen(at, 0);
     return written;
   }
@@ -446,7 +448,9 @@ export class MappedView {
       const name = typeof encoding === 'string' && (encoding as string) !== '' ? encoding : 'utf8';
       pattern = value.length === 0 ? Uint8Array.of(0) : Buffer.from(value, name);
     } else if (ArrayBuffer.isView(value)) {
-      pattern = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);  // any view's bytes, as Node
+      // Any view's bytes, as Node. Over a detached buffer it has none (its
+      // byteOffset/byteLength would throw): the empty pattern is refused below.
+      pattern = value.buffer.byteLength === 0 ? emptyBuffer : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
     }
     let from = 0;
     let to = this.length;
@@ -462,18 +466,20 @@ export class MappedView {
       // Without offsets, Node's native Fill converts the value before it
       // sees the empty range (so a BigInt or Symbol throws); with them, not.
       if (offset === undefined && pattern === undefined && typeof value !== 'number') {
-        void (((value as unknown as number) >>> 0) & 0xff);
+        void ((+(value as unknown as number) >>> 0) & 0xff);
       }
       this.#assertOpen(from, 0);
       return this;
     }
     // Numbers fill as TypedArray#fill (ToUint8); other values as Node's native
     // Fill (Uint32Value & 255), converted only now, after the offsets, as there.
+    // Unary + is ToNumber, as Uint32Value: a BigInt throws V8's "Cannot convert
+    // a BigInt value to a number", where `>>>` alone would say "Cannot mix BigInt".
     if (pattern === undefined) {
-      pattern = Uint8Array.of(typeof value === 'number' ? value : ((value as unknown as number) >>> 0) & 0xff);
+      pattern = Uint8Array.of(typeof value === 'number' ? value : (+(value as unknown as number) >>> 0) & 0xff);
     }
     if (pattern.length === 0) throw invalidArgValue('value', value, 'is invalid');
-    this.#source.native.fill(this.byteOffset + from, to - from, pattern);
+    binding.fill(this.#slot, this.byteOffset + from, to - from, pattern);
     return this;
   }
 
@@ -488,7 +494,7 @@ export class MappedView {
       this.#writeBytes(source, at);
       return;
     }
-    if (source === null || source === undefined) throw new TypeError(`Cannot convert ${source} to object`);
+    if (source === null || source === undefined) throw new TypeError('Cannot convert undefined or null to object');  // V8's words
     const object = Object(source) as ArrayLike<unknown>;
     const length = Math.min(Math.max(Math.trunc(+(object.length as number)) || 0, 0), Number.MAX_SAFE_INTEGER);
     if (length + at > this.length) throw new RangeError('offset is out of bounds');
@@ -505,7 +511,7 @@ export class MappedView {
 
   #writeBytes(bytes: Uint8Array, at: number): void {
     if (bytes.length === 0) this.#assertOpen(at, 0);
-    else this.#source.native.writeFrom(bytes, 0, this.byteOffset + at, bytes.length);
+    else binding.writeFrom(this.#slot, bytes, 0, this.byteOffset + at, bytes.length);
   }
 
   /** msync(MS_SYNC) of the pages holding this view. */
