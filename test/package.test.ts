@@ -134,7 +134,8 @@ test('npm pack makes a tarball that installs into an empty project and works fro
 
   // 2. What is in it.
   const entries = run('tar', ['-tzf', tarball], { cwd: work }).split('\n').filter(Boolean);
-  for (const required of ['lib/index.js', 'lib/index.mjs', 'lib/index.d.ts', 'binding.gyp', 'package.json']) {
+  for (const required of ['lib/index.js', 'lib/index.mjs', 'lib/index.d.ts', 'binding.gyp', 'package.json',
+    'bin/safe-mmap.js', 'bench/suite.js']) {
     expect(entries).toContain(`package/${required}`);
   }
   const prebuilds = entries.filter((entry) => entry.startsWith(`package/prebuilds/${PLATFORM_DIR}/`) && entry.endsWith('.node'));
@@ -160,4 +161,11 @@ test('npm pack makes a tarball that installs into an empty project and works fro
     const resolved = report.resolved.startsWith('file:') ? new URL(report.resolved).pathname : report.resolved;
     expect(realpathSync(resolved).startsWith(installed + sep)).toBe(true);
   }
+
+  // 5. The bench command, as a user runs it on their own file.
+  writeFileSync(join(project, 'data.bin'), Buffer.alloc(2 << 20, 7));
+  const bench = JSON.parse(run('npx', ['safe-mmap', 'bench', 'data.bin', '--rounds', '1', '--chunk', '64k', '--json'],
+    { cwd: project, env: childEnv({ PREBUILDS_ONLY: '1' }) }));
+  expect(bench.file).toEqual({ path: 'data.bin', size: 2 << 20 });
+  expect(bench.groups.length).toBeGreaterThan(5);
 }, TIMEOUT);

@@ -1,0 +1,41 @@
+// How the benchmark measures: the rounds of the cases being compared are
+// interleaved (A B C A B C ...), so that a noisy neighbour slows them alike,
+// and each figure is the median over rounds. Ratios are against a baseline
+// measured in the same rounds.
+'use strict';
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * Runs each case once per round, interleaved. A case is a function that
+ * returns (or resolves to) the number of operations it did, or
+ * { before, run } where before() runs untimed ahead of each run(). Resolves to a group:
+ * { title, baseline, bytesPerOperation, rows: [{ name, nsPerOperation, ratio }] },
+ * where ratio is the baseline's time over the row's (above 1 is faster).
+ */
+async function compare({ title, baseline, bytesPerOperation, rounds, progress, cases }) {
+  const samples = new Map(Object.keys(cases).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, testCase] of Object.entries(cases)) {
+      const { before, run } = typeof testCase === 'function' ? { run: testCase } : testCase;
+      if (before) await before();
+      const start = process.hrtime.bigint();
+      const operations = await run();
+      samples.get(name).push(Number(process.hrtime.bigint() - start) / operations);
+    }
+    progress(`${title}: round ${round + 1}/${rounds}`);
+  }
+  const medians = new Map([...samples].map(([name, values]) => [name, median(values)]));
+  const base = medians.get(baseline);
+  return {
+    title,
+    baseline,
+    bytesPerOperation,
+    rows: [...medians].map(([name, nsPerOperation]) => ({ name, nsPerOperation, ratio: base / nsPerOperation })),
+  };
+}
+
+module.exports = { compare, median };

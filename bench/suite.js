@@ -1,0 +1,322 @@
+// The benchmark cases: safe-mmap against fs on one file, side by side in one
+// run. Used by `npm run bench` (generated files) and `safe-mmap bench <file>`.
+// Reads only, on the given file; writes only on a scratch file of their own.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const fsPromises = require('node:fs/promises');
+const { Writable } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
+const { open } = require('..');
+const { binding } = require('../lib/binding');
+const { compare } = require('./measure');
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const HOT_REGION = 1 * MiB;        // tiny reads, hot
+const COPY_REGION = 64 * MiB;      // sequential copies, warm
+const COLD_REGION = 256 * MiB;     // sequential read after eviction
+const ASYNC_REGION = 1024 * MiB;   // async copies and streams
+const WHOLE_FILE_LIMIT = 2 * 1024 * MiB - 1;  // readFileSync's limit (kIoMaxLength)
+const TINY_READS = 100_000;
+
+let sink = 0;  // keeps results alive so that no case is optimised away
+
+function sizeName(bytes) {
+  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
+  if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
+  if (bytes >= MiB) return `${(bytes / MiB).toFixed(2)} MiB`;
+  return `${bytes} B`;
+}
+
+/** Drops the file's pages from the page cache; returns the fraction still resident. */
+function evict(filePath, mappedFiles) {
+  // posix_fadvise(DONTNEED) cannot drop pages that a process maps, so our
+  // own mappings let go of theirs first (madvise(MADV_DONTNEED)).
+  for (const file of mappedFiles) file.advise('dontneed');
+  // GNU dd: iflag=nocache with count=0 is posix_fadvise(DONTNEED) on the whole file.
+  execFileSync('dd', [`if=${filePath}`, 'iflag=nocache', 'count=0', 'status=none']);
+  const probe = open(filePath);
+  try {
+    const { pages, resident } = probe.residency();
+    return pages === 0 ? 0 : resident / pages;
+  } finally {
+    probe.close();
+  }
+}
+
+/** Calls read(at, length) over [0, region) in chunks; returns the chunk count. */
+function eachChunk(region, chunk, read) {
+  let count = 0;
+  for (let at = 0; at < region; at += chunk, count++) read(at, Math.min(chunk, region - at));
+  return count;
+}
+
+/**
+ * Runs the suite on filePath. options: { chunks, rounds, progress, writes,
+ * scratchDir }. Resolves to { file, groups, notes } (see measure.js for a group).
+ */
+async function runSuite(filePath, { chunks, rounds, progress, writes = false, scratchDir }) {
+  const fileSize = fs.statSync(filePath).size;
+  if (fileSize < 8) throw new Error(`${filePath}: needs at least 8 bytes, has ${fileSize}`);
+  const few = Math.max(3, Math.ceil(rounds / 3));
+  const groups = [];
+  const notes = [];
+  const fd = fs.openSync(filePath, 'r');
+  const always = open(filePath, { validate: 'always' });
+  const fault = open(filePath, { validate: 'fault' });
+  const alwaysView = always.view();
+  const faultView = fault.view();
+  const warm = (length) => { for (const _ of alwaysView.subarray(0, length).chunks(MiB)); };
+  try {
+    // 1. Tiny random reads, over a hot 1 MiB region and over the whole file.
+    const four = Buffer.alloc(4);
+    for (const [where, span] of [[`hot ${sizeName(Math.min(HOT_REGION, fileSize))} region`, Math.min(HOT_REGION, fileSize)],
+      [`whole ${sizeName(fileSize)} file`, fileSize]]) {
+      warm(span);
+      const offsets = Float64Array.from({ length: TINY_READS }, () => Math.floor(Math.random() * (span - 3)));
+      groups.push(await compare({
+        title: `Tiny random reads: 4 bytes, ${where}`,
+        baseline: 'fs.readSync',
+        rounds,
+        progress,
+        cases: {
+          'fs.readSync': () => { for (const at of offsets) { fs.readSync(fd, four, 0, 4, at); sink ^= four[0]; } return TINY_READS; },
+          "view.readUInt32LE, 'always'": () => { for (const at of offsets) sink ^= alwaysView.readUInt32LE(at); return TINY_READS; },
+          "view.readUInt32LE, 'fault'": () => { for (const at of offsets) sink ^= faultView.readUInt32LE(at); return TINY_READS; },
+        },
+      }));
+    }
+
+    // 2. Sequential copies into a reused Buffer, and 6. the guard's cost
+    // against an unguarded memcpy from the same mapping.
+    const copyRegion = Math.min(COPY_REGION, fileSize);
+    warm(copyRegion);
+    const handle = await fsPromises.open(filePath, 'r');
+    try {
+      for (const chunk of chunks) {
+        const target = Buffer.alloc(chunk);
+        const readCallbacks = () => new Promise((resolve, reject) => {
+          let at = 0;
+          let count = 0;
+          const next = () => {
+            if (at >= copyRegion) return resolve(count);
+            fs.read(fd, target, 0, Math.min(chunk, copyRegion - at), at, (error) => {
+              if (error) return reject(error);
+              at += chunk;
+              count++;
+              next();
+            });
+          };
+          next();
+        });
+        const fileHandleReads = async () => {
+          let count = 0;
+          for (let at = 0; at < copyRegion; at += chunk, count++) await handle.read(target, 0, Math.min(chunk, copyRegion - at), at);
+          return count;
+        };
+        groups.push(await compare({
+          title: `Sequential copy: ${sizeName(chunk)} chunks into a reused Buffer, warm ${sizeName(copyRegion)}`,
+          baseline: 'fs.readSync',
+          bytesPerOperation: chunk,
+          rounds,
+          progress,
+          cases: {
+            'fs.readSync': () => eachChunk(copyRegion, chunk, (at, length) => fs.readSync(fd, target, 0, length, at)),
+            'fs.read (callback)': readCallbacks,
+            'FileHandle.read': fileHandleReads,
+            "view.copy, 'always'": () => eachChunk(copyRegion, chunk, (at, length) => alwaysView.copy(target, 0, at, at + length)),
+            "view.copy, 'fault'": () => eachChunk(copyRegion, chunk, (at, length) => faultView.copy(target, 0, at, at + length)),
+            'unguarded mmap memcpy': () => eachChunk(copyRegion, chunk,
+              (at, length) => binding.rawCopyForBenchmark(fault.native.slot, target, 0, at, length)),
+          },
+        }));
+      }
+    } finally {
+      await handle.close();
+    }
+
+    // 3. Whole-file snapshot and 4. search, while the file fits one Buffer.
+    if (fileSize <= WHOLE_FILE_LIMIT) {
+      warm(fileSize);
+      groups.push(await compare({
+        title: `Whole-file snapshot: warm ${sizeName(fileSize)}`,
+        baseline: 'fs.readFileSync',
+        bytesPerOperation: fileSize,
+        rounds: few,
+        progress,
+        cases: {
+          'fs.readFileSync': () => { sink ^= fs.readFileSync(filePath)[0]; return 1; },
+          'view.snapshot': () => { sink ^= alwaysView.snapshot()[0]; return 1; },
+        },
+      }));
+      // A 12-byte needle; random, so absent from any real file but a crafted one.
+      const needle = crypto.randomBytes(12);
+      groups.push(await compare({
+        title: `Search: indexOf of an absent 12-byte needle, warm ${sizeName(fileSize)}`,
+        baseline: 'readFileSync + Buffer#indexOf',
+        bytesPerOperation: fileSize,
+        rounds: few,
+        progress,
+        cases: {
+          'readFileSync + Buffer#indexOf': () => { sink ^= fs.readFileSync(filePath).indexOf(needle); return 1; },
+          'view.indexOf': () => { sink ^= alwaysView.indexOf(needle); return 1; },
+        },
+      }));
+    } else {
+      notes.push(`Whole-file snapshot and search skipped: ${sizeName(fileSize)} is more than readFileSync can read.`);
+    }
+
+    // 5. Cold cache: 64 KiB sequential reads after evicting the file's pages.
+    const coldRegion = Math.min(COLD_REGION, fileSize);
+    const coldChunk = 64 * KiB;
+    const coldTarget = Buffer.alloc(coldChunk);
+    let worstResidency = 0;
+    const cold = (read) => ({
+      before: () => { worstResidency = Math.max(worstResidency, evict(filePath, [always, fault])); },
+      run: () => eachChunk(coldRegion, coldChunk, read),
+    });
+    try {
+      groups.push(await compare({
+        title: `Cold cache: 64 KiB sequential reads of ${sizeName(coldRegion)} after eviction`,
+        baseline: 'fs.readSync',
+        bytesPerOperation: coldChunk,
+        rounds: few,
+        progress,
+        cases: {
+          'fs.readSync': cold((at, length) => fs.readSync(fd, coldTarget, 0, length, at)),
+          "view.copy, 'always'": cold((at, length) => alwaysView.copy(coldTarget, 0, at, at + length)),
+        },
+      }));
+      notes.push(`Cold cache: at most ${(worstResidency * 100).toFixed(1)}% of the file's pages were still cached after eviction.`);
+    } catch (error) {
+      notes.push(`Cold cache skipped: could not evict the file (${error.message.split('\n')[0]}).`);
+    }
+
+    // Async copies: 1 MiB chunks, 4 in flight; streams into a no-op Writable.
+    const asyncRegion = Math.min(ASYNC_REGION, fileSize);
+    warm(asyncRegion);
+    const asyncChunk = MiB;
+    const targets = Array.from({ length: 4 }, () => Buffer.alloc(asyncChunk));
+    const chunkedAsync = (readChunk) => async () => {
+      let next = 0;
+      let count = 0;
+      await Promise.all(targets.map(async (target) => {
+        for (let at = (next++) * asyncChunk; at < asyncRegion; at = (next++) * asyncChunk, count++) {
+          await readChunk(target, at, Math.min(asyncChunk, asyncRegion - at));
+        }
+      }));
+      return count;
+    };
+    groups.push(await compare({
+      title: `Async copy: 1 MiB chunks, 4 in flight, warm ${sizeName(asyncRegion)}`,
+      baseline: 'fs.read',
+      bytesPerOperation: asyncChunk,
+      rounds: few,
+      progress,
+      cases: {
+        'fs.read': chunkedAsync((target, at, length) => new Promise((resolve, reject) =>
+          fs.read(fd, target, 0, length, at, (error) => (error ? reject(error) : resolve())))),
+        'view.copyAsync': chunkedAsync((target, at, length) => alwaysView.copyAsync(target, 0, at, at + length)),
+      },
+    }));
+    const drain = () => new Writable({ write(chunk, encoding, done) { done(); } });
+    const streamRange = { start: 0, end: asyncRegion - 1 };
+    groups.push(await compare({
+      title: `Stream: into a no-op Writable, default highWaterMark, warm ${sizeName(asyncRegion)}`,
+      baseline: 'fs.createReadStream',
+      bytesPerOperation: asyncRegion,
+      rounds: few,
+      progress,
+      cases: {
+        'fs.createReadStream': async () => { await pipeline(fs.createReadStream(filePath, streamRange), drain()); return 1; },
+        'file.createReadStream': async () => { await pipeline(always.createReadStream(streamRange), drain()); return 1; },
+      },
+    }));
+  } finally {
+    always.close();
+    fault.close();
+    fs.closeSync(fd);
+  }
+
+  if (writes) groups.push(...await writeGroups(scratchDir, rounds, few, progress));
+  return { file: { path: filePath, size: fileSize }, groups, notes, sink: sink & 1 };
+}
+
+// Writes, on a scratch file: random 8-byte writes; 64 KiB sequential writes made durable.
+async function writeGroups(scratchDir, rounds, few, progress) {
+  const length = 64 * MiB;
+  const writePath = `${scratchDir}/write.bin`;
+  fs.writeFileSync(writePath, Buffer.alloc(length, 1));
+  const writeFd = fs.openSync(writePath, 'r+');
+  const writable = open(writePath, { mode: 'r+' });
+  const view = writable.view();
+  try {
+    const count = 100_000;
+    const offsets = Float64Array.from({ length: count }, () => Math.floor(Math.random() * (length - 8)));
+    const eight = Buffer.alloc(8, 0x5a);
+    const block = Buffer.alloc(64 * KiB, 0x33);
+    return [
+      await compare({
+        title: 'Random 8-byte writes, warm 64 MiB file',
+        baseline: 'fs.writeSync',
+        rounds,
+        progress,
+        cases: {
+          'fs.writeSync': () => { for (const at of offsets) fs.writeSync(writeFd, eight, 0, 8, at); return count; },
+          'view.writeDoubleLE': () => { for (const at of offsets) view.writeDoubleLE(1.5, at); return count; },
+        },
+      }),
+      await compare({
+        title: 'Sequential 64 KiB writes of a 64 MiB file, then fsync / flush',
+        baseline: 'fs.writeSync + fsync',
+        bytesPerOperation: block.length,
+        rounds: few,
+        progress,
+        cases: {
+          'fs.writeSync + fsync': () => {
+            const written = eachChunk(length, block.length, (at) => fs.writeSync(writeFd, block, 0, block.length, at));
+            fs.fsyncSync(writeFd);
+            return written;
+          },
+          'view.set + flush': () => {
+            const written = eachChunk(length, block.length, (at) => view.set(block, at));
+            writable.flush();
+            return written;
+          },
+        },
+      }),
+    ];
+  } finally {
+    writable.close();
+    fs.closeSync(writeFd);
+  }
+}
+
+/** The issues' speed targets, checked against one run's groups. */
+function checkTargets(groups) {
+  const ratio = (titleStart, name) => groups.find((group) => group.title.startsWith(titleStart))
+    ?.rows.find((row) => row.name === name)?.ratio;
+  const overhead = (chunkTitle) => {
+    const group = groups.find((candidate) => candidate.title.startsWith(chunkTitle));
+    if (!group) return undefined;
+    const time = (name) => group.rows.find((row) => row.name === name).nsPerOperation;
+    return time("view.copy, 'always'") / time('unguarded mmap memcpy') - 1;
+  };
+  const targets = [
+    ["Tiny hot reads, 'always', vs fs.readSync", ratio('Tiny random reads: 4 bytes, hot', "view.readUInt32LE, 'always'"), '≥', 1.8],
+    ["Tiny hot reads, 'fault', vs fs.readSync", ratio('Tiny random reads: 4 bytes, hot', "view.readUInt32LE, 'fault'"), '≥', 8],
+    ["64 KiB sequential copy, 'always', vs fs.readSync", ratio('Sequential copy: 64 KiB', "view.copy, 'always'"), '≥', 1.3],
+    ["Guard overhead, 'always', 64 KiB chunks", overhead('Sequential copy: 64 KiB'), '≤', 0.05],
+    ["Guard overhead, 'always', 1 MiB chunks", overhead('Sequential copy: 1 MiB'), '≤', 0.05],
+    ['Search vs readFileSync + Buffer#indexOf', ratio('Search', 'view.indexOf'), '≥', 5],
+    ['copyAsync vs fs.read, 1 MiB × 4', ratio('Async copy', 'view.copyAsync'), '≥', 1.5],
+    ['createReadStream vs fs.createReadStream', ratio('Stream', 'file.createReadStream'), '≥', 1.5],
+  ];
+  return targets.filter(([, measured]) => measured !== undefined).map(([name, measured, relation, wanted]) => ({
+    name, measured, relation, wanted, met: relation === '≥' ? measured >= wanted : measured <= wanted,
+  }));
+}
+
+module.exports = { runSuite, checkTargets, sizeName };
