@@ -2,13 +2,15 @@
 // Soak: readers on the main thread, in worker threads and through async
 // operations, against writer processes that keep truncating, extending,
 // rewriting and replacing the file. Bounded in time; prints a summary.
-//   npm run test:soak -- [--seconds N] [--json]
+// Then the bad-input fuzz (scripts/fuzz-bad-input.js) runs N cases in a child
+// process of its own, so that a crash in it is counted, not fatal.
+//   npm run test:soak -- [--seconds N] [--fuzz-runs N (default 100000; 0 skips)] [--fuzz-seed S] [--json]
 //
 // The file only ever holds the bytes of some generation's pattern (writers
 // extend and rewrite with pattern bytes, never with zeros), so the oracle is
 // strict: every byte a reader gets must be pattern(offset, g) for one of the
 // generations, and a zero is always wrong. Exit status 0 only when wrong
-// bytes, crashes and unexpected error classes are all 0.
+// bytes, crashes, unexpected error classes and unexpected fuzz outcomes are all 0.
 'use strict';
 const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -169,9 +171,45 @@ async function readerProcessMain(file, seconds) {
   process.send({ tallies });
 }
 
+// ------------------------------------------------------------------ bad-input fuzz
+async function fuzzMain(runs, seed, dir) {
+  const { runBadInputFuzz } = require('./fuzz-bad-input.js');
+  const report = await runBadInputFuzz(require(path.join(__dirname, '..')), { runs, seed, dir });
+  process.send({ report }, () => process.exit(0));
+}
+
+// Runs the fuzz in a child; a crash, a hang past the deadline or a missing
+// report counts as one unexpected outcome.
+function runFuzz(runs, seed, dir) {
+  const fuzz = { runs, seed, cases: 0, seconds: 0, outcomes: {}, unexpectedCount: 0, unexpected: [], readOnlyUnchanged: true };
+  if (runs === 0) return Promise.resolve(fuzz);
+  // Cases take well under 1 ms each; one that hangs is cut off by the fuzz after 5 s.
+  const deadline = Math.max(120, runs / 100) * 1000;
+  return new Promise((resolve) => {
+    const child = fork(__filename, ['--role', 'fuzz', String(runs), String(seed), dir], { stdio: 'inherit' });
+    let report = null;
+    const timer = setTimeout(() => child.kill('SIGKILL'), deadline);
+    child.on('message', (message) => { report = message.report; });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (report) Object.assign(fuzz, report);
+      delete fuzz.methods;  // calls per method: test/bad-input-fuzz checks them; too long for the summary
+      if (code !== 0 || signal || !report) {
+        fuzz.unexpectedCount++;
+        fuzz.unexpected.push({ call: 'the fuzz process', error: `ended with ${signal || `code ${code}`}${report ? '' : ' and no report'}` });
+        fuzz.crash = signal || code;
+      }
+      resolve(fuzz);
+    });
+  });
+}
+
 // ------------------------------------------------------------------ parent
 async function main() {
   const seconds = Number(argument('--seconds', 10));
+  const fuzzRuns = Number(argument('--fuzz-runs', 100000));
+  // A new seed each soak explores new cases; it is printed, so a failure replays.
+  const fuzzSeed = Number(argument('--fuzz-seed', Math.floor(Math.random() * 2 ** 31)));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-mmap-soak-'));
   const file = path.join(dir, 'soak.bin');
   fs.writeFileSync(file, patternBuffer(0, FILE_LENGTH, 0));
@@ -183,10 +221,13 @@ async function main() {
   });
   process.stderr.write(`soak: ${seconds} s, 2 writer processes, 1 reader process (main thread sync + async, 2 workers)\n`);
   const results = await Promise.all([run('writer', ['1']), run('writer', ['2']), run('reader', [])]);
+  // After the soak, so that the two do not compete for the CPU.
+  if (fuzzRuns > 0) process.stderr.write(`soak: bad-input fuzz, ${fuzzRuns} cases, seed ${fuzzSeed}\n`);
+  const fuzz = await runFuzz(fuzzRuns, fuzzSeed, dir);
   fs.rmSync(dir, { recursive: true, force: true });
 
   const summary = { seconds, reads: 0, faultsCaught: 0, errorsByClass: {}, wrongBytes: 0, crashes: 0,
-    unexpectedErrors: 0, writerActions: { truncate: 0, extend: 0, rewrite: 0, replace: 0 }, firstWrong: null };
+    unexpectedErrors: 0, writerActions: { truncate: 0, extend: 0, rewrite: 0, replace: 0 }, firstWrong: null, fuzz };
   for (const { role, code, signal, report } of results) {
     if (code !== 0 || signal || !report) { summary.crashes++; process.stderr.write(`soak: ${role} ended with ${signal || code}\n`); continue; }
     if (role === 'writer') for (const [k, v] of Object.entries(report.actions)) summary.writerActions[k] += v;
@@ -210,13 +251,21 @@ async function main() {
     console.log(`wrong bytes: ${summary.wrongBytes}${summary.firstWrong ? ` (first: ${summary.firstWrong})` : ''}`);
     console.log(`unexpected error classes: ${summary.unexpectedErrors}`);
     console.log(`crashes: ${summary.crashes}`);
+    console.log(`bad-input fuzz: ${fuzz.cases} of ${fuzz.runs} cases (seed ${fuzz.seed}, ${fuzz.seconds} s), ` +
+      `read-only files unchanged: ${fuzz.readOnlyUnchanged ? 'yes' : 'NO'}`);
+    console.log(`fuzz outcomes: ${JSON.stringify(fuzz.outcomes)}`);
+    console.log(`unexpected fuzz outcomes: ${fuzz.unexpectedCount}`);
+    for (const { call, error } of fuzz.unexpected.slice(0, 5)) console.log(`  ${call}\n    => ${error}`);
   }
-  process.exit(summary.wrongBytes === 0 && summary.crashes === 0 && summary.unexpectedErrors === 0 && summary.reads > 0 ? 0 : 1);
+  const fuzzOk = fuzz.unexpectedCount === 0 && fuzz.cases === fuzz.runs && fuzz.readOnlyUnchanged;
+  process.exit(summary.wrongBytes === 0 && summary.crashes === 0 && summary.unexpectedErrors === 0 && summary.reads > 0 &&
+    fuzzOk ? 0 : 1);
 }
 
 const role = argument('--role');
 const roleArgs = role ? process.argv.slice(process.argv.indexOf('--role') + 2) : [];
 if (role === 'writer') writerMain(roleArgs[0], Number(roleArgs[1]));
+else if (role === 'fuzz') fuzzMain(Number(roleArgs[0]), Number(roleArgs[1]), roleArgs[2]);
 else if (role === 'reader') readerProcessMain(roleArgs[0], Number(roleArgs[1]));
 else if (role === 'worker') {
   readerLoop(roleArgs[0], Number(roleArgs[1]) * 1000, false)

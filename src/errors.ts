@@ -106,7 +106,18 @@ export function invalidArgType(name: string, expected: string, actual: unknown):
 }
 
 export function invalidArgValue(name: string, value: unknown, reason: string): NodeStyleError {
-  return withCode(new TypeError(`The argument '${name}' ${reason}. Received ${inspect(value)}`), 'ERR_INVALID_ARG_VALUE');
+  const type = name.includes('.') ? 'property' : 'argument';  // as Node words it
+  return withCode(new TypeError(`The ${type} '${name}' ${reason}. Received ${safeInspect(value)}`), 'ERR_INVALID_ARG_VALUE');
+}
+
+// util.inspect itself throws for some values (a DataView over a detached
+// buffer): the argument error must still be the one thrown.
+function safeInspect(value: unknown): string {
+  try {
+    return inspect(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 export function outOfRange(name: string, range: string, received: unknown): NodeStyleError {

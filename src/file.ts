@@ -200,10 +200,12 @@ function readOpenOptions(options: unknown): OpenSettings {
   if (options === undefined) return { validate: 'always', mode: 'r', size: 0, populate: false, grow: false };
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
   const { validate = 'always', mode = 'r', size, populate = false, grow = 'never' } = options as OpenOptions;
-  if (!Object.prototype.hasOwnProperty.call(VALIDATION_MODES, validate)) {
+  // typeof first: hasOwnProperty would coerce the value to a key, and some
+  // values (a typed array over a detached buffer) throw a TypeError without a code there.
+  if (typeof validate !== 'string' || !Object.prototype.hasOwnProperty.call(VALIDATION_MODES, validate)) {
     throw invalidArgValue('options.validate', validate, "must be one of: 'always', 'fault'");
   }
-  if (!Object.prototype.hasOwnProperty.call(OPEN_FLAGS, mode)) {
+  if (typeof mode !== 'string' || !Object.prototype.hasOwnProperty.call(OPEN_FLAGS, mode)) {
     throw invalidArgValue('options.mode', mode, "must be one of: 'r', 'r+', 'w+'");
   }
   if (mode === 'w+') validateInteger(size, 'options.size', 0, Number.MAX_SAFE_INTEGER);

@@ -3,7 +3,7 @@
 // the event loop and a fault becomes an 'error' event carrying the
 // MappedFile error. A chunk never aliases the mapping.
 import { Readable } from 'node:stream';
-import { invalidArgType, outOfRange } from './errors';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { validateInteger } from './validate';
 import type { MappedView } from './view';
 
@@ -44,6 +44,11 @@ export class MappedReadStream extends Readable {
     validateInteger(start, 'start', 0, Number.MAX_SAFE_INTEGER);
     if (end !== Infinity) validateInteger(end, 'end', 0, Number.MAX_SAFE_INTEGER);
     if (start > end) throw outOfRange('start', `<= "end" (here: ${end})`, start);
+    // Readable's own check, but formatting the value safely: its util.inspect
+    // throws for some values (a DataView over a detached buffer), without a code.
+    if (highWaterMark !== null && (!Number.isInteger(highWaterMark) || highWaterMark < 0)) {
+      throw invalidArgValue('options.highWaterMark', highWaterMark, 'is invalid');
+    }
     super({ highWaterMark, signal });
     this.#view = view;
     this.path = view.path;
@@ -54,7 +59,9 @@ export class MappedReadStream extends Readable {
 
   override _read(): void {
     if (this.#pushPending()) return;
-    const chunkLength = this.readableHighWaterMark;
+    // highWaterMark 0 is valid for a Readable, but 0-byte slices would never
+    // advance (the stream hung): hand out default-sized chunks then.
+    const chunkLength = this.readableHighWaterMark || DEFAULT_HIGH_WATER_MARK;
     const length = Math.min(Math.max(chunkLength, READ_AHEAD - (READ_AHEAD % chunkLength)), this.end + 1 - this.#position);
     if (length <= 0) {
       this.push(null);

@@ -3,7 +3,7 @@
 // validation mode, and every byte it returns was copied under the guard.
 import * as buffer from 'node:buffer';
 import { inspect } from 'node:util';
-import { isUint8Array } from 'node:util/types';
+import { isBigInt64Array, isBigUint64Array, isTypedArray, isUint8Array } from 'node:util/types';
 import { AsyncOptions, runAbortable, signalOf } from './async';
 import { binding, NativeMapping } from './binding';
 import {
@@ -489,6 +489,14 @@ export class MappedView {
     // TypedArray#set, step for step: the offset, the bounds, then the elements.
     const at = Math.trunc(offset) || 0;  // ToIntegerOrInfinity; a Symbol or BigInt throws
     if (at < 0) throw new RangeError('offset is out of bounds');
+    if (isTypedArray(source)) {
+      // V8's order for a typed array: detached, then bounds, then a BigInt array.
+      if (isDetached(source)) throw new TypeError('Cannot perform %TypedArray%.prototype.set on a detached ArrayBuffer');
+      const typed = source as unknown as { length: number };
+      if ((isBigInt64Array(source) || isBigUint64Array(source)) && typed.length + at <= this.length) {
+        throw new TypeError('Cannot mix BigInt and other types, use explicit conversions');
+      }
+    }
     if (isUint8Array(source)) {
       if (source.length + at > this.length) throw new RangeError('offset is out of bounds');
       this.#writeBytes(source, at);
@@ -576,6 +584,18 @@ export class MappedView {
     }
     return runAbortable(signal, (abortFlag) => this.#source.native.indexOfAsync(this.byteOffset,
       plan.haystackLength, plan.needle, plan.from, forward, plan.alignment, abortFlag));
+  }
+}
+
+// Node 20 has no ArrayBuffer#detached: only an empty buffer can be detached,
+// and a view of a detached one cannot be constructed.
+function isDetached(array: ArrayBufferView): boolean {
+  if (array.buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(array.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
   }
 }
 
