@@ -28,8 +28,12 @@ interface Binding {
   scratch: Buffer;
   // The methods that move bytes take the mapping's slot first: a method of
   // NativeMapping would pay for napi_unwrap on every call.
-  /** Copies `length` (<= 8) bytes at absolute `offset` into `binding.scratch`. */
-  read(slot: number, offset: number, length: number): void;
+  /**
+   * Copies `length` (<= 8) bytes at absolute `offset` into `scratch`; the
+   * arguments are `readArguments` = [slot, offset, length], stored first.
+   */
+  read(): void;
+  readArguments: Float64Array;
   copyTo(slot: number, target: Uint8Array, targetStart: number, offset: number, length: number): number;
   snapshot(slot: number, offset: number, length: number): Buffer;
   /** Position of needle in [offset, offset + length) relative to offset, or -1. */

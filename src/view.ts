@@ -20,6 +20,7 @@ const MAX_BUFFER_LENGTH = buffer.constants.MAX_LENGTH;
 const COMPARE_CHUNK = 1 << 20;
 
 const scratch = binding.scratch;
+const readArguments = binding.readArguments;
 
 /** What a view needs from its file: the native mapping, a display path and whether it was closed. */
 export interface ViewSource {
@@ -79,7 +80,10 @@ export class MappedView {
   // Validates like Buffer, copies `byteLength` bytes into the scratch buffer.
   #load(offset: unknown, byteLength: number): Buffer {
     validateReadOffset(offset, byteLength, this.length);
-    binding.read(this.#slot, this.byteOffset + offset, byteLength);
+    readArguments[0] = this.#slot;
+    readArguments[1] = this.byteOffset + offset;
+    readArguments[2] = byteLength;
+    binding.read();
     return scratch;
   }
 
