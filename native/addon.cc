@@ -471,14 +471,22 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     return target.Data() + target_start;
   }
 
+  // The arguments (target, targetStart, offset, length) of a copy into a
+  // Uint8Array. Returns false after throwing.
+  static bool CopyArguments(const Arguments& info, uint64_t* offset, uint64_t* length,
+                            uint8_t** destination) {
+    if (!ReadRange(info, 2, offset, length)) return false;
+    *destination = DestinationIn(info.Env(), info[0].As<Napi::Uint8Array>(),
+                                 info[1].As<Napi::Number>().Int64Value(), *length);
+    return *destination != nullptr;
+  }
+
   // copyTo(target, targetStart, offset, length) -> bytes copied.
   Napi::Value CopyTo(const Arguments& info) {
     Napi::Env env = info.Env();
     uint64_t offset, length;
-    if (!ReadRange(info, 2, &offset, &length)) return Napi::Value();
-    uint8_t* destination = DestinationIn(env, info[0].As<Napi::Uint8Array>(),
-                                         info[1].As<Napi::Number>().Int64Value(), length);
-    if (destination == nullptr) return Napi::Value();
+    uint8_t* destination;
+    if (!CopyArguments(info, &offset, &length, &destination)) return Napi::Value();
     if (!GuardedAccess(env, offset, length, CopyOut, destination)) return Napi::Value();
     return Napi::Number::New(env, double(length));
   }
@@ -489,10 +497,8 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   Napi::Value RawCopyForBenchmark(const Arguments& info) {
     Napi::Env env = info.Env();
     uint64_t offset, length;
-    if (!ReadRange(info, 2, &offset, &length)) return Napi::Value();
-    uint8_t* destination = DestinationIn(env, info[0].As<Napi::Uint8Array>(),
-                                         info[1].As<Napi::Number>().Int64Value(), length);
-    if (destination == nullptr) return Napi::Value();
+    uint8_t* destination;
+    if (!CopyArguments(info, &offset, &length, &destination)) return Napi::Value();
     if (!mapping_.CopyUnguardedForBenchmark(offset, length, destination)) {
       Napi::RangeError::New(env, "closed, or outside the mapping").ThrowAsJavaScriptException();
       return Napi::Value();
