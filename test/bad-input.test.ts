@@ -566,3 +566,41 @@ describe('MappedFileError objects', () => {
       { code: 'ERR_MAPPED_FILE_CLOSED', path: '/z', offset: undefined, length: undefined });
   });
 });
+
+// Below the API: the addon's functions name a mapping by its slot number and
+// take the numeric read's arguments from memory. Forged or stale values must
+// be refused before any memory is touched.
+describe('the binding, called directly', () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { binding } = require('../src/binding') as typeof import('../src/binding');
+
+  test('an unknown slot is refused by every slot function', () => {
+    const target = Buffer.alloc(8);
+    for (const slot of [2 ** 31, 2 ** 32 - 1, 123_456]) {
+      expectThrows(() => binding.copyTo(slot, target, 0, 0, 4), 'TypeError', { message: 'not a live mapping slot' });
+      expectThrows(() => binding.snapshot(slot, 0, 4), 'TypeError', { message: 'not a live mapping slot' });
+      expectThrows(() => binding.writeFrom(slot, target, 0, 0, 4), 'TypeError', { message: 'not a live mapping slot' });
+    }
+  });
+
+  test('read() refuses a bad slot, offset or length in readArguments', () => {
+    const file = open(dataPath);
+    opened.push(file);
+    const { slot } = file.native;
+    const bad: [number, number, number][] = [
+      [-1, 0, 4], [2 ** 32, 0, 4], [123_456, 0, 4], [NaN, 0, 4],
+      [slot, -1, 4], [slot, 0.5, 4], [slot, NaN, 4], [slot, Infinity, 4], [slot, 2 ** 60, 4],
+      [slot, 0, 9], [slot, 0, -1], [slot, 0, 1.5], [slot, 0, NaN],
+    ];
+    for (const value of bad) {
+      binding.readArguments.set(value);
+      expectThrows(() => binding.read(), 'RangeError', { message: 'bad read arguments' });
+    }
+    // Inside the file but past the mapping: the mapping's own bounds apply.
+    binding.readArguments.set([slot, content.length - 2, 4]);
+    expectThrows(() => binding.read(), 'MappedFileTruncated', { code: 'ERR_MAPPED_FILE_TRUNCATED' });
+    binding.readArguments.set([slot, 8, 4]);
+    binding.read();
+    expect(binding.scratch.subarray(0, 4)).toEqual(content.subarray(8, 12));
+  });
+});
