@@ -30,9 +30,9 @@ enum ErrorKind : int32_t {
   kErrorReadOnly = 5,
 };
 
-// Per-environment state (main thread and each worker have their own).
 class MappingSlots;
 
+// Per-environment state (main thread and each worker have their own).
 struct AddonState {
   Napi::FunctionReference make_error;
   // Shared with each NativeMapping, whose destructor may run after the
@@ -337,8 +337,8 @@ class Arguments {
 class NativeMapping;
 
 // Small integers naming this environment's live NativeMappings. The methods
-// that move bytes are addon functions taking the slot, read(slot, offset,
-// length), rather than methods of the wrapper: a method finds its C++ object
+// that move bytes are addon functions taking the slot, copyTo(slot, target,
+// ...), rather than methods of the wrapper: a method finds its C++ object
 // through napi_unwrap, a private-symbol lookup of about 45 ns on Node 20,
 // half of a 4-byte read in 'fault' mode, while a slot costs a bounds check.
 // Only the wrapper's destructor frees a slot, after its JS object became
@@ -417,8 +417,8 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     if (slots_) slots_->Remove(slot_);
   }
 
-  // The methods that move bytes (those taking Arguments) are reached through
-  // the addon's slot functions, SafeMmapAddon::OnSlot.
+  // The methods that move bytes are reached through the addon's slot
+  // functions: SafeMmapAddon::OnSlot, and SafeMmapAddon::Read for Read.
   friend class SafeMmapAddon;
 
  private:
