@@ -785,6 +785,7 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                      "setResumeThroughSigreturnForTesting"),
                  InstanceMethod<&SafeMmapAddon::SetLeaseEpochCheckEnabled>(
                      "setLeaseEpochCheckEnabledForTesting"),
+                 InstanceMethod<&SafeMmapAddon::SetLeaseWatcherPaused>("setLeaseWatcherPausedForTesting"),
                  InstanceMethod<&SafeMmapAddon::LeaseBreaks>("leaseBreaksHandled")});
   }
 
@@ -831,6 +832,11 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
 
   Napi::Value SetLeaseEpochCheckEnabled(const Napi::CallbackInfo& info) {
     SetLeaseEpochCheckEnabledForTesting(info[0].ToBoolean().Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetLeaseWatcherPaused(const Napi::CallbackInfo& info) {
+    SetLeaseWatcherPausedForTesting(info[0].ToBoolean().Value());
     return info.Env().Undefined();
   }
 

@@ -80,6 +80,7 @@ std::atomic<uint64_t> drained_at_ms{0};
 std::atomic<uint64_t> trust_window_ms{0};
 std::atomic<uint64_t> breaks_handled{0};
 std::atomic<bool> epoch_check_enabled{true};
+std::atomic<bool> watcher_paused{false};  // test hook: a watcher that does not run
 
 // CLOCK_MONOTONIC_COARSE is read from the vDSO: no system call. It keeps
 // running while the process is stopped, as the kernel's lease timer does.
@@ -136,6 +137,13 @@ void HandleSignal(const siginfo_t& info) {
   }
 }
 
+void WaitWhilePausedForTesting() {
+  while (watcher_paused.load(std::memory_order_acquire)) {
+    const struct timespec a_moment = {0, 1000 * 1000};
+    nanosleep(&a_moment, nullptr);
+  }
+}
+
 // The watcher: one per process, serving every environment and worker. Each
 // round notes the time, drains every pending break, then publishes that time;
 // it wakes at least every 250 ms so that drained_at_ms stays fresh, and
@@ -150,11 +158,15 @@ void* WatchLeases(void*) {
   const struct timespec round = {0, 250 * 1000 * 1000};
   siginfo_t info;
   for (;;) {
+    WaitWhilePausedForTesting();
     const uint64_t started = CoarseMilliseconds();
     while (sigtimedwait(&signals, &info, &no_wait) > 0) HandleSignal(info);
     ReadBreakTime();
     drained_at_ms.store(started, std::memory_order_release);
-    if (sigtimedwait(&signals, &info, &round) > 0) HandleSignal(info);
+    if (sigtimedwait(&signals, &info, &round) > 0) {
+      WaitWhilePausedForTesting();
+      HandleSignal(info);
+    }
   }
   return nullptr;
 }
@@ -347,6 +359,10 @@ uint64_t FileLease::breaks() const {
 
 void SetLeaseEpochCheckEnabledForTesting(bool enabled) {
   epoch_check_enabled.store(enabled, std::memory_order_relaxed);
+}
+
+void SetLeaseWatcherPausedForTesting(bool paused) {
+  watcher_paused.store(paused, std::memory_order_release);
 }
 
 uint64_t LeaseBreaksHandled() { return breaks_handled.load(std::memory_order_relaxed); }

@@ -74,6 +74,9 @@ class FileLease {
 // good, breaks or not (Begin, Confirm and held ignore state and epoch):
 // test/lease-race shows its oracle then sees wrong bytes. The count is every break the watcher handled in this process.
 void SetLeaseEpochCheckEnabledForTesting(bool enabled);
+// Stops the watcher between rounds, as a stopped or frozen process would:
+// test/lease-race shows that a lease the kernel then revokes is not trusted.
+void SetLeaseWatcherPausedForTesting(bool paused);
 uint64_t LeaseBreaksHandled();
 
 }  // namespace safe_mmap

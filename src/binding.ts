@@ -49,6 +49,7 @@ interface Binding {
   setGuardEnabledForTesting(enabled: boolean): void;
   setResumeThroughSigreturnForTesting(enabled: boolean): void;
   setLeaseEpochCheckEnabledForTesting(enabled: boolean): void;
+  setLeaseWatcherPausedForTesting(paused: boolean): void;
   /** Lease breaks the process's watcher thread has handled (tests count them). */
   leaseBreaksHandled(): number;
 }

@@ -6,9 +6,9 @@
 // that switch, a lease once taken is trusted for good, and the same races
 // must show wrong bytes: the oracle can fail.
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLeaseWriter } from './support/processes';
+import { PACKAGE_ROOT, startLeaseWriter } from './support/processes';
 import { TempDir, patternBuffer } from './support/files';
 
 let dir: TempDir;
@@ -120,6 +120,46 @@ describe('a reader stopped past lease-break-time (the kernel revokes its lease)'
     const tally = await reader.tally;
     return { tally, openMs };
   }
+
+  // The same hole with the reader running and only the watcher held back
+  // (as in a frozen cgroup, or a process stopped and resumed with the reader
+  // first): the epoch has not moved, but the watcher's last drain is older
+  // than half of lease-break-time, so the access must not trust it.
+  test('a watcher that has not run past lease-break-time: the unmoved epoch is not trusted', async () => {
+    const length = 8 * 4096;
+    const path = dir.file('paused', patternBuffer(0, length));
+    const reader = spawn(process.execPath, ['-e', `
+      const { open } = require('.');
+      const { binding } = require('./lib/binding');
+      const file = open(${JSON.stringify(path)});
+      const view = file.view();
+      view.readUInt8(0);
+      binding.setLeaseWatcherPausedForTesting(true);
+      console.log('paused ' + file.validationMethod);
+      require('node:fs').readSync(0, Buffer.alloc(1));
+      try { const bytes = view.subarray(${length / 2 + 1}, ${length / 2 + 101}).snapshot(); console.log('read ' + bytes.indexOf(0)); }
+      catch (error) { console.log(error.name); }
+      binding.setLeaseWatcherPausedForTesting(false);`], { cwd: PACKAGE_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+    let output = '';
+    await new Promise<void>((resolve) => reader.stdout?.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('\n')) resolve();
+    }));
+    try {
+      expect(output.trim()).toBe('paused lease');
+      const started = Date.now();
+      // Blocks until the kernel revokes the lease (1 s): nobody releases it.
+      const fd = openSync(path, 'r+');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      ftruncateSync(fd, length / 2 + 1);  // the rest of that page now reads as zeros
+      reader.stdin?.end('go\n');
+      await new Promise((resolve) => reader.on('exit', resolve));
+      closeSync(fd);
+      expect(output.trim().split('\n')[1]).toBe('MappedFileTruncated');
+    } finally {
+      reader.kill('SIGKILL');
+    }
+  });
 
   test('0 wrong bytes after SIGCONT', async () => {
     const { tally, openMs } = await stoppedReader('stopped');
