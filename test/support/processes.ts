@@ -1,11 +1,12 @@
 // Running program B (the truncator) and small node scripts as child processes.
 import { spawn, spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const PACKAGE_ROOT = join(__dirname, '..', '..');
 
 export interface Truncator {
-  /** Starts the truncate-and-rewrite loop (the readers have mapped the file by now). */
+  /** Starts the truncate-and-rewrite loop (the readers have mapped the file by now) by creating <path>.go. */
   go(): void;
   /** Resolves with the number of truncate-and-rewrite cycles once it ends by itself. */
   finished: Promise<{ cycles: number }>;
@@ -15,8 +16,10 @@ export interface Truncator {
 
 /** Spawns the truncator (program B) on `path`; it runs for `milliseconds` after go(). */
 export function startTruncator(path: string, fileLength: number, milliseconds: number): Truncator {
+  const goFile = `${path}.go`;
+  rmSync(goFile, { force: true });
   const child = spawn(process.execPath, [join(__dirname, 'truncator.js'), path, String(fileLength), String(milliseconds)],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
+    { stdio: ['ignore', 'pipe', 'inherit'] });
   let stopped = false;
   const finished = new Promise<{ cycles: number }>((resolve, reject) => {
     let output = '';
@@ -30,7 +33,8 @@ export function startTruncator(path: string, fileLength: number, milliseconds: n
   });
   return {
     finished,
-    go: () => { child.stdin.end('go\n'); },
+    // Synchronous, so that it takes effect even when the caller reads without yielding.
+    go: () => { writeFileSync(goFile, ''); },
     stop: () => { stopped = true; child.kill('SIGKILL'); },
   };
 }
