@@ -770,7 +770,9 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                      "rawCopyForBenchmark"),
                  InstanceMethod<&SafeMmapAddon::SetErrorFactory>("setErrorFactory"),
                  InstanceMethod<&SafeMmapAddon::SetGuardEnabled>(
-                     "setGuardEnabledForTesting")});
+                     "setGuardEnabledForTesting"),
+                 InstanceMethod<&SafeMmapAddon::SetResumeThroughSigreturn>(
+                     "setResumeThroughSigreturnForTesting")});
   }
 
  private:
@@ -811,6 +813,11 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
 
   Napi::Value SetGuardEnabled(const Napi::CallbackInfo& info) {
     SetGuardEnabledForTesting(info[0].ToBoolean().Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetResumeThroughSigreturn(const Napi::CallbackInfo& info) {
+    SetResumeThroughSigreturnForTesting(info[0].ToBoolean().Value());
     return info.Env().Undefined();
   }
 };

@@ -45,6 +45,7 @@ interface Binding {
   fill(slot: number, offset: number, length: number, pattern: Uint8Array): void;
   setErrorFactory(factory: typeof makeError): void;
   setGuardEnabledForTesting(enabled: boolean): void;
+  setResumeThroughSigreturnForTesting(enabled: boolean): void;
 }
 
 // Error kinds, in step with ErrorKind in native/addon.cc.
@@ -72,3 +73,6 @@ binding.setErrorFactory(makeError);
 // Test-only switch used to prove that the fault tests can fail: with it, a
 // fault crashes the process exactly as an unguarded mapping would.
 if (process.env.SAFE_MMAP_TEST_DISABLE_GUARD === '1') binding.setGuardEnabledForTesting(false);
+// Test-only: leave the handler by siglongjmp, as the guard did before it
+// resumed through sigreturn, to prove test/fault-recovery-state can fail.
+if (process.env.SAFE_MMAP_TEST_RECOVER_IN_HANDLER === '1') binding.setResumeThroughSigreturnForTesting(false);
