@@ -22,7 +22,8 @@ mkdir -p "$results_dir"
 
 # The fault cases: same-process and cross-process truncation in both modes,
 # workers, EIO on faultfs and on a full tmpfs, the async forms, the stream,
-# search under truncation, signal chaining, and loading by require / import.
+# search under truncation, signal chaining, the thread state a caught fault
+# must leave intact (PKRU: the crash Deno had), and loading by require / import.
 FAULT_TESTS=(
   test/truncation-same-process.test.ts
   test/truncation-race.test.ts
@@ -33,6 +34,7 @@ FAULT_TESTS=(
   test/read-stream.test.ts
   test/search-truncation.test.ts
   test/signal-chaining.test.ts
+  test/fault-recovery-state.test.ts
   test/runtime-loading.test.ts
 )
 
