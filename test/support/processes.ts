@@ -16,10 +16,25 @@ export interface Truncator {
 
 /** Spawns the truncator (program B) on `path`; it runs for `milliseconds` after go(). */
 export function startTruncator(path: string, fileLength: number, milliseconds: number): Truncator {
+  return startWriter('truncator.js', path, [String(fileLength), String(milliseconds)]);
+}
+
+/**
+ * Spawns the lease race's writer (lease-writer.js), which opens the file for
+ * writing afresh each cycle, so that a reader's lease is taken and broken
+ * again and again. `finished` also carries the longest open it saw.
+ */
+export function startLeaseWriter(path: string, fileLength: number, milliseconds: number,
+  mode: 'rewrite' | 'otrunc' = 'rewrite'): Truncator & { finished: Promise<{ cycles: number; maxOpenMs: number }> } {
+  return startWriter('lease-writer.js', path, [String(fileLength), String(milliseconds), mode]) as
+    Truncator & { finished: Promise<{ cycles: number; maxOpenMs: number }> };
+}
+
+/** Spawns a race writer on `path`; go() creates <path>.go, which it waits for (wait-for-go.js). */
+function startWriter(script: string, path: string, args: string[]): Truncator {
   const goFile = `${path}.go`;
   rmSync(goFile, { force: true });
-  const child = spawn(process.execPath, [join(__dirname, 'truncator.js'), path, String(fileLength), String(milliseconds)],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, script), path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stopped = false;
   const finished = new Promise<{ cycles: number }>((resolve, reject) => {
     let output = '';
@@ -28,7 +43,7 @@ export function startTruncator(path: string, fileLength: number, milliseconds: n
     child.on('exit', (code, signal) => {
       if (code === 0) resolve(JSON.parse(output));
       else if (stopped) resolve({ cycles: NaN });
-      else reject(new Error(`truncator exited with ${code ?? signal}`));
+      else reject(new Error(`${script} exited with ${code ?? signal}`));
     });
   });
   return {
