@@ -6,12 +6,13 @@
 // truncates it to a random size and writes the pattern back, then closes.
 // mode 'otrunc' instead opens with O_RDONLY|O_TRUNC, which truncates to 0
 // without breaking any lease (hole 1), then regrows through a write open.
-// Starts when a line arrives on stdin; prints { cycles, maxOpenMs }.
+// Starts once <path>.go exists (wait-for-go.js); prints { cycles, maxOpenMs }.
 'use strict';
 const fs = require('node:fs');
+const { waitForGo } = require('./wait-for-go');
 const [path, lengthText, millisecondsText, mode = 'rewrite'] = process.argv.slice(2);
 const length = Number(lengthText);
-fs.readSync(0, Buffer.alloc(1));  // wait for "go"
+waitForGo(path);
 const deadline = Date.now() + Number(millisecondsText);
 const pattern = Buffer.allocUnsafe(length);
 for (let i = 0; i < length; i++) pattern[i] = 1 + ((i * 31 + 7) % 255);

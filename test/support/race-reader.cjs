@@ -1,6 +1,8 @@
 // The reader side of the race tests, usable on the main thread or in a
 // worker: reads random ranges of a pattern file in a loop for a bounded time
 // and tallies what came back. Requires the compiled package (lib/).
+// .cjs: Deno loads a worker's .js file as an ES module, where require and
+// __dirname do not exist.
 'use strict';
 const { join } = require('node:path');
 const { open } = require(join(__dirname, '..', '..'));
