@@ -313,8 +313,8 @@ async function recordGroups(scratchDir, rounds, progress) {
       cases: {
         'readFileSync + parse the Buffer': () => parse(readRecords(fs.readFileSync(path))),
         'readSync 64 KiB chunks + parse': () => chunked((chunk, at, length) => fs.readSync(fd, chunk, 16, length, at)),
-        'recipe: parse the MappedView (read* per field)': () => parse(readRecords(view)),
-        'view.copy 64 KiB chunks + parse': () => chunked((chunk, at, length) => view.copy(chunk, 16, at, at + length)),
+        'recipe readRecords(view): read* per field': () => parse(readRecords(view)),
+        'recipe scanRecords(view): view.copy 64 KiB chunks + parse': () => chunked((chunk, at, length) => view.copy(chunk, 16, at, at + length)),
       },
     })];
   } finally {
