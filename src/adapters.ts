@@ -83,13 +83,17 @@ function readAt(file: MappedFile, buffer: unknown, offset: unknown, length: unkn
   if (!ArrayBuffer.isView(buffer)) {
     throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', buffer);
   }
-  validateInteger(offset, 'offset', 0, buffer.byteLength);
-  validateInteger(length, 'length', 0, buffer.byteLength - offset);
+  // A DataView over a detached buffer throws on byteLength (a TypedArray says 0): empty, either way.
+  let byteLength = 0;
+  try { byteLength = buffer.byteLength; } catch { /* detached */ }
+  validateInteger(offset, 'offset', 0, byteLength);
+  validateInteger(length, 'length', 0, byteLength - offset);
   validateInteger(position, 'position', 0, Number.MAX_SAFE_INTEGER);
   const end = Math.min(position + length, file.fileSize(), file.size);  // fileSize() throws when closed
   const count = Math.max(end - position, 0);
-  const target = new Uint8Array(buffer.buffer, buffer.byteOffset + offset, count);
+  // Before touching buffer.buffer: a detached buffer has length 0 and gets here only with count 0.
   if (count === 0) return async ? Promise.resolve(0) : 0;
+  const target = new Uint8Array(buffer.buffer, buffer.byteOffset + offset, count);
   const view = file.view(position, count);
   return async ? view.copyAsync(target, 0, 0, count, options) : view.copy(target);
 }

@@ -136,6 +136,13 @@ describe('fsReader', () => {
       expect(() => (reader.read as (...a: unknown[]) => number)(...args)).toThrow(expect.objectContaining({ code }));
       await expect((reader.readAsync as (...a: unknown[]) => Promise<number>)(...args)).rejects.toMatchObject({ code });
     }
+    // Detached targets count as empty (a DataView over one throws on byteLength): fs-style errors, or 0 bytes.
+    const detached = new ArrayBuffer(8);
+    const [dataView, bytes] = [new DataView(detached), new Uint8Array(detached)];
+    structuredClone(detached, { transfer: [detached] });
+    expect(reader.read(dataView, 0, 0, 0)).toBe(0);
+    expect(() => reader.read(dataView, 0, 1, 0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => reader.read(bytes, 0, 1, 0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     file.close();
     expect(() => reader.read(target, 0, 8, 0)).toThrow(MappedFileClosed);
     await expect(reader.readAsync(target, 0, 8, 0)).rejects.toBeInstanceOf(MappedFileClosed);
