@@ -77,6 +77,16 @@ test('errors: past a truncation MappedFileTruncated, after close MappedFileClose
   await expect(empty.arrayBufferAsync()).rejects.toBeInstanceOf(MappedFileClosed);
 });
 
+test("'fault' mode: the guard turns the fault of a truncated page into MappedFileTruncated, sync and on the pool", async () => {
+  const small = dir.file('small-fault', patternBuffer(0, 4 * PAGE));
+  const file = open(small, { validate: 'fault' });  // no size check: the copy itself faults
+  const view = file.view(2 * PAGE, PAGE);
+  truncateSync(small, PAGE);
+  expect(() => view.arrayBuffer()).toThrow(MappedFileTruncated);
+  await expect(view.arrayBufferAsync()).rejects.toBeInstanceOf(MappedFileTruncated);
+  file.close();
+});
+
 test('arrayBufferAsync() takes an AbortSignal as snapshotAsync() does', async () => {
   const file = open(path);
   await expect(file.view(0, PAGE).arrayBufferAsync({ signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORT_ERR' });
