@@ -15,8 +15,22 @@ export interface Truncator {
 
 /** Spawns the truncator (program B) on `path`; it runs for `milliseconds` after go(). */
 export function startTruncator(path: string, fileLength: number, milliseconds: number): Truncator {
-  const child = spawn(process.execPath, [join(__dirname, 'truncator.js'), path, String(fileLength), String(milliseconds)],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
+  return startWriter('truncator.js', [path, String(fileLength), String(milliseconds)]);
+}
+
+/**
+ * Spawns the lease race's writer (lease-writer.js), which opens the file for
+ * writing afresh each cycle, so that a reader's lease is taken and broken
+ * again and again. `finished` also carries the longest open it saw.
+ */
+export function startLeaseWriter(path: string, fileLength: number, milliseconds: number,
+  mode: 'rewrite' | 'otrunc' = 'rewrite'): Truncator & { finished: Promise<{ cycles: number; maxOpenMs: number }> } {
+  return startWriter('lease-writer.js', [path, String(fileLength), String(milliseconds), mode]) as
+    Truncator & { finished: Promise<{ cycles: number; maxOpenMs: number }> };
+}
+
+function startWriter(script: string, args: string[]): Truncator {
+  const child = spawn(process.execPath, [join(__dirname, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let stopped = false;
   const finished = new Promise<{ cycles: number }>((resolve, reject) => {
     let output = '';
@@ -25,7 +39,7 @@ export function startTruncator(path: string, fileLength: number, milliseconds: n
     child.on('exit', (code, signal) => {
       if (code === 0) resolve(JSON.parse(output));
       else if (stopped) resolve({ cycles: NaN });
-      else reject(new Error(`truncator exited with ${code ?? signal}`));
+      else reject(new Error(`${script} exited with ${code ?? signal}`));
     });
   });
   return {

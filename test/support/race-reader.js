@@ -17,9 +17,12 @@ function patternByte(offset) {
 function readUnderRace(path, milliseconds, { validate = 'always', stopAtFirstWrong = false, onMapped = () => {} } = {}) {
   const file = open(path, { validate });
   const view = file.view();
-  onMapped(file.size);
+  onMapped(file.size, file);
   const target = Buffer.alloc(64 * 1024);
-  const tally = { mappedLength: file.size, reads: 0, bytesChecked: 0, wrongBytes: 0, errors: {}, firstWrong: null };
+  const tally = {
+    mappedLength: file.size, reads: 0, bytesChecked: 0, wrongBytes: 0, errors: {}, firstWrong: null,
+    methods: {},  // file.validationMethod, sampled every 64 reads
+  };
   const check = (bytes, start) => {
     tally.bytesChecked += bytes.length;
     for (let i = 0; i < bytes.length; i++) {
@@ -32,6 +35,7 @@ function readUnderRace(path, milliseconds, { validate = 'always', stopAtFirstWro
   const deadline = Date.now() + milliseconds;
   let round = 0;
   while (Date.now() < deadline && !(stopAtFirstWrong && tally.wrongBytes > 0)) {
+    if (round % 64 === 0) tally.methods[file.validationMethod] = (tally.methods[file.validationMethod] || 0) + 1;
     const offset = Math.floor(Math.random() * view.length);
     const length = Math.min(1 + Math.floor(Math.random() * target.length), view.length - offset);
     try {
