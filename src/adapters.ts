@@ -30,7 +30,8 @@ export interface AsyncArrayBufferSource {
  * An fs-style positional reader, for libraries that take `read(buffer, offset,
  * length, position)`: it copies up to `length` bytes of the file at `position`
  * into buffer[offset...] and returns the count, as fs.readSync: short at the
- * file's end, 0 past it (the end is the file's size now, not at open).
+ * file's end, 0 past it (the end is the file's size now, not at open). A
+ * truncation racing the read (after the size check) throws MappedFileTruncated.
  */
 export interface FsReader {
   read(buffer: ArrayBufferView, offset: number, length: number, position: number): number;
