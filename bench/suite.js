@@ -11,6 +11,7 @@ const { pipeline } = require('node:stream/promises');
 const { open } = require('..');
 const { binding } = require('../lib/binding');
 const { compare } = require('./measure');
+const { recipeGroups } = require('./recipes');
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -241,6 +242,8 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
   }
 
   if (writes) groups.push(...await writeGroups(scratchDir, rounds, few, progress));
+  // The README cookbook's recipes, on data of their own in scratchDir (bench/recipes.js).
+  if (writes) groups.push(...await recipeGroups({ scratchDir, rounds: few, progress, notes }));
   return { file: { path: filePath, size: fileSize }, groups, notes, sink: sink & 1 };
 }
 

@@ -22,6 +22,10 @@ export const MappedReadStream: Cjs['MappedReadStream'] = safeMmap.MappedReadStre
 export type MappedReadStream = import('./index.js').MappedReadStream;
 export const AbortError: Cjs['AbortError'] = safeMmap.AbortError;
 export type AbortError = import('./index.js').AbortError;
+export const arrayBufferSource: Cjs['arrayBufferSource'] = safeMmap.arrayBufferSource;
+export const asyncArrayBufferSource: Cjs['asyncArrayBufferSource'] = safeMmap.asyncArrayBufferSource;
+export const fsReader: Cjs['fsReader'] = safeMmap.fsReader;
+export type { ArrayBufferSource, AsyncArrayBufferSource, FsReader } from './index.js';
 export type {
   ReadStreamOptions, AsyncOptions, OpenOptions, ValidationMode, ValidationMethod, MappedFileErrorDetails,
 } from './index.js';

@@ -9,3 +9,5 @@ export {
   MappedFileError, MappedFileTruncated, MappedFileIOError, MappedFileClosed, MappedFileChanged,
 } from './errors';
 export type { MappedFileErrorDetails } from './errors';
+export { arrayBufferSource, asyncArrayBufferSource, fsReader } from './adapters';
+export type { ArrayBufferSource, AsyncArrayBufferSource, FsReader } from './adapters';
