@@ -393,7 +393,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   }
 
   // Flag bits of the constructor's fourth argument, in step with src/file.ts.
-  static constexpr int32_t kWritable = 1, kPopulate = 2, kGrow = 4, kStable = 8;
+  static constexpr int32_t kWritable = 1, kPopulate = 2, kGrow = 4, kStable = 8, kNoLease = 16;
 
   // new NativeMapping(fd, validationMode, displayPath, flags). The mapping
   // keeps its own duplicate of fd; the caller closes fd either way.
@@ -413,7 +413,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     if (env.IsExceptionPending()) return;
     ThrowIfFailed(env, path_, mapping_.Map(fd, {mode, (flags & kWritable) != 0,
                                                 (flags & kPopulate) != 0, (flags & kGrow) != 0,
-                                                (flags & kStable) != 0}));
+                                                (flags & kStable) != 0, (flags & kNoLease) == 0}));
   }
 
   // The finalizer: a MappedFile collected without close() still unmaps and

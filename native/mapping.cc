@@ -99,7 +99,7 @@ OsFailure FileMapping::Map(int fd, MapOptions options) {
   // The lease comes before the fstat and mmap that size the mapping, so no
   // change can slip in between unheard. Read-only 'always' mappings only: a
   // writable one holds the file open for writing, which a lease forbids.
-  if (options.mode == ValidationMode::kAlways && !options.writable && lease_.Acquire(fd_) &&
+  if (options.mode == ValidationMode::kAlways && !options.writable && options.lease && lease_.Acquire(fd_) &&
       fstat(fd_, &st) != 0) {
     const int error_number = errno;
     Release();

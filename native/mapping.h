@@ -37,6 +37,7 @@ struct MapOptions {
   bool populate;  // MAP_POPULATE: fault every page in at map time
   bool grow;      // an owner access past the mapping but inside the file remaps first
   bool stable;    // any change since Map fails every later access with kChanged
+  bool lease;     // 'always' mode may take a read lease (lease.h) where it can
 };
 
 struct AccessResult {
@@ -167,7 +168,7 @@ class FileMapping {
   std::atomic<Region*> region_{nullptr};
   std::vector<Region*> retired_;  // owner thread only
   size_t page_size_ = 4096;
-  MapOptions options_ = {ValidationMode::kAlways, false, false, false, false};
+  MapOptions options_ = {ValidationMode::kAlways, false, false, false, false, true};
   // Read-only 'always' mappings on a lease filesystem hold a read lease
   // whenever they can. leased_size_ is the file's size when it was taken
   // (0 while none is): only accesses below it may trust the lease, because a

@@ -44,6 +44,12 @@ export interface OpenOptions {
    * 'always' only.
    */
   stable?: boolean;
+  /**
+   * false: never take a read lease; 'always' mode then checks with fstat
+   * around every access. A lease makes each writer's open or truncate wait
+   * for our watcher thread to let go of it (about 0.1 ms); default true.
+   */
+  lease?: boolean;
 }
 
 // In step with ValidationMode in native/mapping.h.
@@ -53,7 +59,7 @@ const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed',
 // In step with ValidationMethod in native/mapping.h.
 const VALIDATION_METHODS: readonly ValidationMethod[] = ['lease', 'fstat', 'none'];
 // In step with NativeMapping's flag bits in native/addon.cc.
-const WRITABLE = 1, POPULATE = 2, GROW = 4, STABLE = 8;
+const WRITABLE = 1, POPULATE = 2, GROW = 4, STABLE = 8, NO_LEASE = 16;
 
 // O_NONBLOCK so that opening a FIFO by mistake fails fast in the type check
 // instead of blocking until a writer appears. libuv adds O_CLOEXEC.
@@ -213,7 +219,7 @@ export function open(path: string | Buffer | URL, options?: OpenOptions): Mapped
   try {
     if (settings.mode === 'w+') ftruncateSync(fd, settings.size);  // sparse: no blocks written
     const flags = (settings.mode === 'r' ? 0 : WRITABLE) | (settings.populate ? POPULATE : 0) |
-      (settings.grow ? GROW : 0) | (settings.stable ? STABLE : 0);
+      (settings.grow ? GROW : 0) | (settings.stable ? STABLE : 0) | (settings.lease ? 0 : NO_LEASE);
     const native = new binding.NativeMapping(fd, VALIDATION_MODES[settings.validate], displayPath, flags);
     return new MappedFile(native, displayPath, settings);
   } finally {
@@ -225,14 +231,17 @@ export function open(path: string | Buffer | URL, options?: OpenOptions): Mapped
 
 interface OpenSettings {
   validate: ValidationMode; mode: OpenMode; size: number; populate: boolean; grow: boolean; stable: boolean;
+  lease: boolean;
 }
 
 function readOpenOptions(options: unknown): OpenSettings {
   if (options === undefined) {
-    return { validate: 'always', mode: 'r', size: 0, populate: false, grow: false, stable: false };
+    return { validate: 'always', mode: 'r', size: 0, populate: false, grow: false, stable: false, lease: true };
   }
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-  const { validate = 'always', mode = 'r', size, populate = false, grow = 'never', stable = false } = options as OpenOptions;
+  const {
+    validate = 'always', mode = 'r', size, populate = false, grow = 'never', stable = false, lease = true,
+  } = options as OpenOptions;
   // typeof first: hasOwnProperty would coerce the value to a key, and some
   // values (a typed array over a detached buffer) throw a TypeError without a code there.
   if (typeof validate !== 'string' || !Object.prototype.hasOwnProperty.call(VALIDATION_MODES, validate)) {
@@ -250,7 +259,8 @@ function readOpenOptions(options: unknown): OpenSettings {
   if (stable && (mode !== 'r' || validate !== 'always')) {
     throw invalidArgValue('options.stable', stable, "needs mode 'r' and validate 'always'");
   }
-  return { validate, mode, size: size ?? 0, populate, grow: grow === 'auto', stable };
+  if (typeof lease !== 'boolean') throw invalidArgType('options.lease', 'of type boolean', lease);
+  return { validate, mode, size: size ?? 0, populate, grow: grow === 'auto', stable, lease };
 }
 
 function toDisplayPath(path: string | Buffer | URL): string {

@@ -5,7 +5,7 @@ import { chmodSync, closeSync, openSync, truncateSync } from 'node:fs';
 import { MappedFileTruncated, open } from '../src';
 import { spawn } from 'node:child_process';
 import { PACKAGE_ROOT } from './support/processes';
-import { TempDir, PAGE, firstPatternMismatch } from './support/files';
+import { TempDir, PAGE, firstPatternMismatch, patternBuffer } from './support/files';
 
 let dir: TempDir;
 beforeAll(() => { dir = new TempDir(); });
@@ -21,6 +21,11 @@ test('a lease on a local file; none in validate fault mode or on a writable mapp
   const writable = open(path, { mode: 'r+' });
   expect(writable.validationMethod).toBe('fstat');
   writable.close();
+  const optedOut = open(path, { lease: false });
+  expect(optedOut.validationMethod).toBe('fstat');
+  expect(optedOut.view().subarray(0, PAGE).snapshot()).toEqual(patternBuffer(0, PAGE));
+  optedOut.close();
+  expect(() => open(path, { lease: 'no' as unknown as boolean })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   fault.close();
   expect(fault.validationMethod).toBe('closed');
 });
