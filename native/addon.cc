@@ -15,6 +15,7 @@
 
 #include "guard.h"
 #include "mapping.h"
+#include "pool.h"
 #include "search.h"
 
 namespace safe_mmap {
@@ -97,22 +98,6 @@ void Fill(uint8_t* mapped, size_t length, void* job_pointer) {
   }
 }
 
-struct SearchJob {
-  const uint8_t* needle;
-  size_t needle_length;
-  size_t from;
-  size_t alignment;
-  bool forward;
-  int64_t result;
-};
-
-void Search(uint8_t* source, size_t length, void* job_pointer) {
-  SearchJob* job = static_cast<SearchJob*>(job_pointer);
-  job->result = job->forward
-                    ? SearchForward(source, length, job->needle, job->needle_length, job->from, job->alignment)
-                    : SearchBackward(source, length, job->needle, job->needle_length, job->from, job->alignment);
-}
-
 struct CompareJob {
   const uint8_t* other;
   int result;
@@ -122,13 +107,6 @@ void Compare(uint8_t* source, size_t length, void* job_pointer) {
   CompareJob* job = static_cast<CompareJob*>(job_pointer);
   job->result = memcmp(source, job->other, length);
 }
-
-// A byte range for an error message, or none (fileSize() reads no range).
-struct ErrorRange {
-  bool present;
-  uint64_t offset;
-  uint64_t length;
-};
 
 Napi::Value NumberOrUndefined(Napi::Env env, bool present, double value) {
   return present ? Napi::Value(Napi::Number::New(env, value)) : env.Undefined();
@@ -144,6 +122,9 @@ ErrorKind KindOf(AccessStatus status) {
   }
 }
 
+}  // namespace
+
+// Declared in pool.h: the pool work rejects with these.
 // Builds the JS error for a failed access through the factory.
 Napi::Value MakeAccessError(Napi::Env env, const std::string& path, ErrorRange range,
                             const AccessResult& result) {
@@ -155,12 +136,16 @@ Napi::Value MakeAccessError(Napi::Env env, const std::string& path, ErrorRange r
        Napi::Number::New(env, result.error_number)});
 }
 
+namespace {
+
 void ThrowAccessError(Napi::Env env, const std::string& path, ErrorRange range,
                       const AccessResult& result) {
   Napi::Value error = MakeAccessError(env, path, range, result);
   if (env.IsExceptionPending()) return;
   Napi::Error(env, error).ThrowAsJavaScriptException();
 }
+
+}  // namespace
 
 // Builds an fs-style error ("EIO: i/o error, msync '/path'") through the factory.
 Napi::Value MakeSystemError(Napi::Env env, const std::string& path, const OsFailure& failure) {
@@ -171,154 +156,14 @@ Napi::Value MakeSystemError(Napi::Env env, const std::string& path, const OsFail
        failure.detail ? Napi::Value(Napi::String::New(env, failure.detail)) : env.Undefined()});
 }
 
+namespace {
+
 bool ThrowIfFailed(Napi::Env env, const std::string& path, const OsFailure& failure) {
   if (failure.error_number == 0) return false;
   Napi::Value error = MakeSystemError(env, path, failure);
   if (!env.IsExceptionPending()) Napi::Error(env, error).ThrowAsJavaScriptException();
   return true;
 }
-
-// flushAsync: msync on the thread pool, with the mapping pinned.
-class PoolFlush : public Napi::AsyncWorker {
- public:
-  PoolFlush(Napi::Env env, FileMapping* mapping, const std::string& path, Napi::Object owner,
-            uint64_t offset, uint64_t length)
-      : Napi::AsyncWorker(env, "safe-mmap"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        mapping_(mapping), path_(path), owner_(Napi::Persistent(owner)),
-        offset_(offset), length_(length) {}
-
-  Napi::Promise Start() {
-    Napi::Promise promise = deferred_.Promise();
-    if (!mapping_->Pin()) {
-      deferred_.Reject(MakeAccessError(Env(), path_, {true, offset_, length_},
-                                       {AccessStatus::kClosed, -1, 0}));
-      Destroy();
-      return promise;
-    }
-    Queue();
-    return promise;
-  }
-
- protected:
-  void Execute() override { failure_ = mapping_->Flush(offset_, length_); }
-  void OnOK() override {
-    mapping_->Unpin();
-    if (failure_.error_number != 0) return deferred_.Reject(MakeSystemError(Env(), path_, failure_));
-    deferred_.Resolve(Env().Undefined());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  FileMapping* mapping_;
-  std::string path_;
-  Napi::ObjectReference owner_;  // keeps mapping_ alive
-  uint64_t offset_;
-  uint64_t length_;
-  OsFailure failure_{0, nullptr, nullptr};
-};
-
-// Reads the abort flag that JS sets (Atomics.store) in a SharedArrayBuffer.
-bool AbortRequested(const int32_t* flag) {
-  return flag != nullptr && __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
-}
-
-// One access run on a libuv thread-pool thread, settling a Promise. It is
-// created and settled on the JS thread; only Execute() runs on the pool, and
-// it touches no JS value: the destination, needle and abort flag are raw
-// pointers into memory kept alive by the references held here. The mapping
-// is pinned from creation to settlement, so close() meanwhile only marks it
-// closed (queued work then reports MappedFileClosed) and the unmap waits.
-class PoolAccess : public Napi::AsyncWorker {
- public:
-  enum class Resolution { kBuffer, kCount, kPosition };
-
-  PoolAccess(Napi::Env env, FileMapping* mapping, const std::string& path, Napi::Object owner,
-             uint64_t offset, uint64_t length, MappedWork work, Resolution resolution)
-      : Napi::AsyncWorker(env, "safe-mmap"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        mapping_(mapping),
-        path_(path),
-        owner_(Napi::Persistent(owner)),
-        offset_(offset),
-        length_(length),
-        work_(work),
-        resolution_(resolution) {}
-
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
-  // Objects whose memory the work uses, kept alive until settlement.
-  void KeepAlive(Napi::Object object) { kept_.push_back(Napi::Persistent(object)); }
-  // Where a copy goes, inside `holder` (kept alive; the result for kBuffer).
-  void SetDestination(uint8_t* destination, Napi::Object holder) {
-    copy_destination_ = destination;
-    destination_holder_ = Napi::Persistent(holder);
-  }
-  void SetSearch(std::vector<uint8_t> needle, size_t from, bool forward, size_t alignment) {
-    needle_ = std::move(needle);
-    search_ = SearchJob{needle_.data(), needle_.size(), from, alignment, forward, kNotFound};
-  }
-  void SetAbortFlag(const int32_t* flag) { abort_flag_ = flag; }
-
-  // Pins the mapping and queues the work, or settles at once when closed.
-  Napi::Promise Start() {
-    if (!mapping_->Pin()) {
-      deferred_.Reject(MakeAccessError(Env(), path_, {true, offset_, length_},
-                                       {AccessStatus::kClosed, -1, 0}));
-      Napi::Promise promise = deferred_.Promise();
-      Destroy();
-      return promise;
-    }
-    Napi::Promise promise = deferred_.Promise();
-    Queue();
-    return promise;
-  }
-
- protected:
-  void Execute() override {
-    if (AbortRequested(abort_flag_)) {
-      aborted_ = true;
-      return;
-    }
-    void* context = resolution_ == Resolution::kPosition ? static_cast<void*>(&search_)
-                                                         : static_cast<void*>(copy_destination_);
-    result_ = mapping_->AccessFromPool(offset_, length_, work_, context);
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    mapping_->Unpin();
-    // An aborted operation resolves with undefined; the JS side, which sees
-    // the signal, turns that into an AbortError.
-    if (aborted_) return deferred_.Resolve(env.Undefined());
-    if (result_.status != AccessStatus::kOk) {
-      return deferred_.Reject(MakeAccessError(env, path_, {true, offset_, length_}, result_));
-    }
-    switch (resolution_) {
-      case Resolution::kBuffer: return deferred_.Resolve(destination_holder_.Value());
-      case Resolution::kCount: return deferred_.Resolve(Napi::Number::New(env, double(length_)));
-      case Resolution::kPosition: return deferred_.Resolve(Napi::Number::New(env, double(search_.result)));
-    }
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  FileMapping* mapping_;
-  std::string path_;
-  Napi::ObjectReference owner_;  // the NativeMapping: keeps mapping_ alive
-  std::vector<Napi::ObjectReference> kept_;
-  Napi::ObjectReference destination_holder_;
-  uint64_t offset_;
-  uint64_t length_;
-  MappedWork work_;
-  Resolution resolution_;
-  uint8_t* copy_destination_ = nullptr;
-  std::vector<uint8_t> needle_;
-  SearchJob search_{};
-  const int32_t* abort_flag_ = nullptr;
-  bool aborted_ = false;
-  AccessResult result_{AccessStatus::kOk, -1, 0};
-};
 
 // The arguments of a call from `first` on. The slot functions pass their
 // arguments after the slot to the NativeMapping method.
