@@ -223,6 +223,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
         {InstanceMethod<&NativeMapping::SnapshotAsync>("snapshotAsync"),
          InstanceMethod<&NativeMapping::CopyToAsync>("copyToAsync"),
          InstanceMethod<&NativeMapping::IndexOfAsync>("indexOfAsync"),
+         InstanceMethod<&NativeMapping::ReadAtAsync>("readAtAsync"),
          InstanceMethod<&NativeMapping::FileSize>("fileSize"),
          InstanceMethod<&NativeMapping::MappedSize>("mappedSize"),
          InstanceMethod<&NativeMapping::FlushRange>("flush"),
@@ -400,11 +401,20 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   }
 
   // The abort flag argument: an Int32Array over a SharedArrayBuffer, or null.
-  static const int32_t* AbortFlagOf(Napi::Value value, PoolAccess* access) {
+  // Returns the flag's memory and sets *holder to the array (kept alive).
+  static const int32_t* AbortFlagOf(Napi::Value value, Napi::Object* holder) {
     if (!value.IsTypedArray()) return nullptr;
     Napi::Int32Array flag = value.As<Napi::Int32Array>();
-    access->KeepAlive(flag);
+    *holder = flag;
     return flag.Data();
+  }
+
+  // Starts an asynchronous access (pool.h's StartAccess: at once on this
+  // thread when the pages are resident, else on the pool).
+  Napi::Value StartAsync(Napi::Env env, AccessPlan plan, Napi::Object holder, Napi::Value abort_flag) {
+    Napi::Object abort_holder;
+    plan.abort_flag = AbortFlagOf(abort_flag, &abort_holder);
+    return StartAccess(env, &mapping_, path_, Value(), plan, holder, abort_holder);
   }
 
   // snapshotAsync(offset, length, abortFlag) -> Promise<Buffer>
@@ -414,26 +424,32 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
     Napi::Buffer<uint8_t> copy = Napi::Buffer<uint8_t>::New(env, size_t(length));
     if (env.IsExceptionPending()) return Napi::Value();
-    auto* access = new PoolAccess(env, &mapping_, path_, Value(), offset, length, CopyOut,
-                                  PoolAccess::Resolution::kBuffer);
-    access->SetDestination(copy.Data(), copy);
-    access->SetAbortFlag(AbortFlagOf(info[2], access));
-    return access->Start();
+    AccessPlan plan{offset, length, CopyOut, AccessPlan::Resolution::kBuffer};
+    plan.destination = copy.Data();
+    return StartAsync(env, plan, copy, info[2]);
   }
 
   // copyToAsync(target, targetStart, offset, length, abortFlag) -> Promise<number>
   Napi::Value CopyToAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Uint8Array target = info[0].As<Napi::Uint8Array>();
     uint64_t offset, length;
-    if (!ReadRange(info, 2, &offset, &length)) return Napi::Value();
-    uint8_t* destination = DestinationIn(env, target, info[1].As<Napi::Number>().Int64Value(), length);
-    if (destination == nullptr) return Napi::Value();
-    auto* access = new PoolAccess(env, &mapping_, path_, Value(), offset, length, CopyOut,
-                                  PoolAccess::Resolution::kCount);
-    access->SetDestination(destination, target);
-    access->SetAbortFlag(AbortFlagOf(info[4], access));
-    return access->Start();
+    uint8_t* destination;
+    if (!CopyArguments(info, &offset, &length, &destination)) return Napi::Value();
+    AccessPlan plan{offset, length, CopyOut, AccessPlan::Resolution::kCount};
+    plan.destination = destination;
+    return StartAsync(env, plan, info[0].As<Napi::Object>(), info[4]);
+  }
+
+  // readAtAsync(target, targetStart, position, length, abortFlag) ->
+  // Promise<bytes read>: fs-style, up to the file's end (ReadAt).
+  Napi::Value ReadAtAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t position, length;
+    uint8_t* destination;
+    if (!CopyArguments(info, &position, &length, &destination)) return Napi::Value();
+    AccessPlan plan{position, length, CopyOut, AccessPlan::Resolution::kReadCount};
+    plan.destination = destination;
+    return StartAsync(env, plan, info[0].As<Napi::Object>(), info[4]);
   }
 
   // indexOfAsync(offset, length, needle, from, forward, alignment, abortFlag)
@@ -446,13 +462,31 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     const bool forward = info[4].ToBoolean().Value();
     const size_t alignment = info[5].As<Napi::Number>().Uint32Value() == 2 ? 2 : 1;
     if (env.IsExceptionPending()) return Napi::Value();
-    auto* access = new PoolAccess(env, &mapping_, path_, Value(), offset, length, Search,
-                                  PoolAccess::Resolution::kPosition);
-    // The needle is copied: the caller may change its Uint8Array meanwhile.
-    access->SetSearch(std::vector<uint8_t>(needle.Data(), needle.Data() + needle.ByteLength()),
-                      from, forward, alignment);
-    access->SetAbortFlag(AbortFlagOf(info[6], access));
-    return access->Start();
+    if (needle.ByteLength() == 0) {  // the JS side never asks; the search needs >= 1 byte
+      Napi::RangeError::New(env, "empty needle").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    AccessPlan plan{offset, length, Search, AccessPlan::Resolution::kPosition};
+    // On the pool path PoolAccess copies the needle: the caller may change
+    // its Uint8Array meanwhile.
+    plan.search = SearchJob{needle.Data(), needle.ByteLength(), from, alignment, forward, kNotFound};
+    return StartAsync(env, plan, Napi::Object(), info[6]);
+  }
+
+  // readAt(target, targetStart, position, length) -> bytes read: pread's
+  // contract, short at the end of the file and 0 past it
+  // (FileMapping::AccessUpToEnd).
+  Napi::Value ReadAt(const Arguments& info) {
+    Napi::Env env = info.Env();
+    uint64_t position, length, count;
+    uint8_t* destination;
+    if (!CopyArguments(info, &position, &length, &destination)) return Napi::Value();
+    AccessResult result = mapping_.AccessUpToEnd(position, length, CopyOut, destination, false, &count);
+    if (result.status != AccessStatus::kOk) {
+      ThrowAccessError(env, path_, {true, position, length}, result);
+      return Napi::Value();
+    }
+    return Napi::Number::New(env, double(count));
   }
 
   // writeFrom(source, sourceStart, offset, length): copies source bytes into
@@ -607,6 +641,7 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                  InstanceMethod<&SafeMmapAddon::Read>("read"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::CopyTo>>("copyTo"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::Snapshot>>("snapshot"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::ReadAt>>("readAt"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::IndexOf>>("indexOf"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::CompareWith>>("compare"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::WriteFrom>>("writeFrom"),
@@ -615,7 +650,9 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                      "rawCopyForBenchmark"),
                  InstanceMethod<&SafeMmapAddon::SetErrorFactory>("setErrorFactory"),
                  InstanceMethod<&SafeMmapAddon::SetGuardEnabled>(
-                     "setGuardEnabledForTesting")});
+                     "setGuardEnabledForTesting"),
+                 InstanceMethod<&SafeMmapAddon::SetAsyncPath>("setAsyncPathForTesting"),
+                 InstanceMethod<&SafeMmapAddon::AsyncPaths>("asyncPathCounts")});
   }
 
  private:
@@ -652,6 +689,27 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
   Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
     StateOf(info.Env())->make_error = Napi::Persistent(info[0].As<Napi::Function>());
     return info.Env().Undefined();
+  }
+
+  // setAsyncPathForTesting(0 auto | 1 calling thread | 2 pool): pool.h's AsyncPath.
+  Napi::Value SetAsyncPath(const Napi::CallbackInfo& info) {
+    const int32_t path = info[0].As<Napi::Number>().Int32Value();
+    if (path < 0 || path > 2) {
+      Napi::RangeError::New(info.Env(), "bad async path").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    SetAsyncPathForTesting(AsyncPath(path));
+    return info.Env().Undefined();
+  }
+
+  // asyncPathCounts() -> [on the calling thread, on the pool]
+  Napi::Value AsyncPaths(const Napi::CallbackInfo& info) {
+    double calling_thread, pool;
+    AsyncPathCounts(&calling_thread, &pool);
+    Napi::Array counts = Napi::Array::New(info.Env(), 2);
+    counts.Set(uint32_t(0), Napi::Number::New(info.Env(), calling_thread));
+    counts.Set(uint32_t(1), Napi::Number::New(info.Env(), pool));
+    return counts;
   }
 
   Napi::Value SetGuardEnabled(const Napi::CallbackInfo& info) {

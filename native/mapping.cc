@@ -370,4 +370,51 @@ AccessResult FileMapping::AccessValidated(const Region& region, uint64_t offset,
   return Truncated(state.size);
 }
 
+// ---- Issue 12: residency for the async fast path, and fs-style reads.
+
+bool FileMapping::RangeResident(uint64_t offset, uint64_t length) const {
+  if (closed()) return false;
+  if (length == 0) return true;  // nothing will be touched
+  uint8_t* start;
+  size_t bytes;
+  if (!PageRange(offset, length, &start, &bytes)) return false;
+  // One status byte per page, on the stack: callers ask about ranges of at
+  // most a few MiB (the fast path's limit), which are asked in slices.
+  constexpr size_t kSlicePages = 1024;
+  unsigned char status[kSlicePages];
+  const size_t total_pages = (bytes + page_size_ - 1) / page_size_;
+  for (size_t done = 0; done < total_pages; done += kSlicePages) {
+    const size_t count = std::min(kSlicePages, total_pages - done);
+    const size_t slice_bytes = std::min(count * page_size_, bytes - done * page_size_);
+    if (mincore(start + done * page_size_, slice_bytes, status) != 0) return false;
+    for (size_t i = 0; i < count; ++i) {
+      if ((status[i] & 1) == 0) return false;
+    }
+  }
+  return true;
+}
+
+AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, MappedWork work,
+                                        void* context, bool from_pool, uint64_t* count) {
+  *count = 0;
+  if (closed()) return {AccessStatus::kClosed, -1, 0};
+  AccessResult size = CurrentFileSize();
+  if (size.status != AccessStatus::kOk) return size;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const uint64_t end = std::min(uint64_t(size.file_size), mapped_size());
+    const uint64_t n = position >= end ? 0 : std::min(length, end - position);
+    if (n == 0) return Ok();
+    const AccessResult result = from_pool ? AccessFromPool(position, n, work, context)
+                                          : Access(position, n, work, context);
+    if (result.status != AccessStatus::kTruncated || result.file_size < 0) {
+      if (result.status == AccessStatus::kOk) *count = n;
+      return result;
+    }
+    // The file shrank under the read: read again up to its new end.
+    size = result;
+    size.status = AccessStatus::kOk;
+  }
+  return Truncated(uint64_t(size.file_size));
+}
+
 }  // namespace safe_mmap

@@ -158,6 +158,29 @@ class FileMapping {
   // seqlock costs one fstat per access instead of two. Only the owning JS
   // thread reads or writes it; pool accesses observe their own.
   FileState last_state_ = {0, 0};
+
+ public:
+  // ---- For the async fast path and fs-style reads (issue 12). Self-contained:
+  // they use only the public accesses above and the region.
+
+  // Whether every page holding [offset, offset + length) is in the page cache
+  // and mapped inside the current region (mincore), so that touching the
+  // range will not wait for I/O. It never blocks: mincore reads page-cache
+  // state and faults nothing in. False when closed, outside the mapping, or
+  // mincore fails. A page can be evicted right after it answers; then the
+  // access that follows blocks on that fault (it stays guarded and correct).
+  // Any thread.
+  bool RangeResident(uint64_t offset, uint64_t length) const;
+
+  // pread(2)'s contract over the mapping: runs work over [position, position
+  // + n), n = min(length, end - position) where end is the file's current
+  // size within the mapping, and stores n in *count (0 at or past the end,
+  // with no work run). When the file shrinks under the access, the read is
+  // repeated against the new size, so a truncation gives a short count as
+  // pread does; kTruncated only when the file keeps changing. from_pool picks
+  // AccessFromPool (a pool thread) rather than Access (the owner thread).
+  AccessResult AccessUpToEnd(uint64_t position, uint64_t length, MappedWork work,
+                             void* context, bool from_pool, uint64_t* count);
 };
 
 }  // namespace safe_mmap

@@ -1,5 +1,11 @@
 #include "pool.h"
 
+#include <uv.h>
+
+#include <algorithm>
+#include <atomic>
+#include <ctime>
+
 namespace safe_mmap {
 
 bool AbortRequested(const int32_t* flag) {
@@ -33,56 +39,155 @@ void PoolFlush::OnOK() {
   deferred_.Resolve(Env().Undefined());
 }
 
+namespace {
+
+std::atomic<int32_t> async_path{int32_t(AsyncPath::kAuto)};
+std::atomic<uint64_t> calling_thread_count{0};
+std::atomic<uint64_t> pool_count{0};
+
+// How long the current macrotask has run, in ms: libuv stamps the loop's
+// clock (uv_now, CLOCK_MONOTONIC or its coarse form when that has 1 ms
+// resolution) at each turn of the event loop, before the callbacks run.
+uint64_t MillisecondsIntoThisTurn(Napi::Env env) {
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return 0;
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const uint64_t now_ms = uint64_t(now.tv_sec) * 1000 + uint64_t(now.tv_nsec) / 1000000;
+  const uint64_t turn_ms = uv_now(loop);
+  return now_ms > turn_ms ? now_ms - turn_ms : 0;
+}
+
+bool RunsOnCallingThread(Napi::Env env, const FileMapping& mapping, const AccessPlan& plan) {
+  const auto path = AsyncPath(async_path.load(std::memory_order_relaxed));
+  if (path != AsyncPath::kAuto) return path == AsyncPath::kCallingThread;
+  if (plan.length > kCallingThreadLimit) return false;
+  // A promise settled at once lets `for (...) await copyAsync(...)` run on
+  // without ever returning to the event loop (its continuations are
+  // microtasks), which would starve timers and I/O for the whole loop. Once
+  // this turn has run for kCallingThreadBudgetMs, the next access goes to the
+  // pool: its promise settles on a later turn, so the loop turns.
+  if (MillisecondsIntoThisTurn(env) >= kCallingThreadBudgetMs) return false;
+  uint64_t length = plan.length;
+  if (plan.resolution == AccessPlan::Resolution::kReadCount) {
+    // A read stops at the end of the mapping (and of the file): only the
+    // pages it can touch matter.
+    const uint64_t mapped = mapping.mapped_size();
+    length = plan.offset >= mapped ? 0 : std::min(length, mapped - plan.offset);
+  }
+  return mapping.RangeResident(plan.offset, length);
+}
+
+void* ContextOf(AccessPlan& plan) {
+  return plan.resolution == AccessPlan::Resolution::kPosition ? static_cast<void*>(&plan.search)
+                                                              : static_cast<void*>(plan.destination);
+}
+
+// Runs the plan's access on this thread: the owner's (Access) or the pool's.
+AccessResult RunPlan(FileMapping* mapping, AccessPlan& plan, bool from_pool, uint64_t* count) {
+  *count = plan.length;
+  if (plan.resolution == AccessPlan::Resolution::kReadCount) {
+    return mapping->AccessUpToEnd(plan.offset, plan.length, plan.work, ContextOf(plan), from_pool,
+                                  count);
+  }
+  return from_pool ? mapping->AccessFromPool(plan.offset, plan.length, plan.work, ContextOf(plan))
+                   : mapping->Access(plan.offset, plan.length, plan.work, ContextOf(plan));
+}
+
+// Settles `deferred` with the outcome of a plan, on the JS thread. An
+// aborted operation resolves with undefined; the JS side, which sees the
+// signal, turns that into an AbortError.
+void Settle(Napi::Env env, Napi::Promise::Deferred& deferred, const std::string& path,
+            const AccessPlan& plan, bool aborted, const AccessResult& result, uint64_t count,
+            Napi::Value holder) {
+  if (aborted) return deferred.Resolve(env.Undefined());
+  if (result.status != AccessStatus::kOk) {
+    return deferred.Reject(MakeAccessError(env, path, {true, plan.offset, plan.length}, result));
+  }
+  switch (plan.resolution) {
+    case AccessPlan::Resolution::kBuffer: return deferred.Resolve(holder);
+    case AccessPlan::Resolution::kCount:
+    case AccessPlan::Resolution::kReadCount:
+      return deferred.Resolve(Napi::Number::New(env, double(count)));
+    case AccessPlan::Resolution::kPosition:
+      return deferred.Resolve(Napi::Number::New(env, double(plan.search.result)));
+  }
+}
+
+}  // namespace
+
+void SetAsyncPathForTesting(AsyncPath path) {
+  async_path.store(int32_t(path), std::memory_order_relaxed);
+}
+
+void AsyncPathCounts(double* calling_thread, double* pool) {
+  *calling_thread = double(calling_thread_count.load(std::memory_order_relaxed));
+  *pool = double(pool_count.load(std::memory_order_relaxed));
+}
+
+Napi::Promise StartAccess(Napi::Env env, FileMapping* mapping, const std::string& path,
+                          Napi::Object owner, AccessPlan plan, Napi::Object holder,
+                          Napi::Object abort_holder) {
+  if (!RunsOnCallingThread(env, *mapping, plan)) {
+    pool_count.fetch_add(1, std::memory_order_relaxed);
+    return (new PoolAccess(env, mapping, path, owner, plan, holder, abort_holder))->Start();
+  }
+  // The fast path. Nothing can close or remap the mapping meanwhile (both
+  // happen on this thread), so it needs no pin; Access reports kClosed after
+  // close(). A page evicted since RangeResident answered makes this thread
+  // wait for the disk on that fault: rare, and the access stays guarded.
+  calling_thread_count.fetch_add(1, std::memory_order_relaxed);
+  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+  const bool aborted = AbortRequested(plan.abort_flag);
+  uint64_t count = 0;
+  AccessResult result{AccessStatus::kOk, -1, 0};
+  if (!aborted) result = RunPlan(mapping, plan, false, &count);
+  Settle(env, deferred, path, plan, aborted, result, count, holder);
+  return deferred.Promise();
+}
+
 PoolAccess::PoolAccess(Napi::Env env, FileMapping* mapping, const std::string& path,
-                       Napi::Object owner, uint64_t offset, uint64_t length, MappedWork work,
-                       Resolution resolution)
+                       Napi::Object owner, const AccessPlan& plan, Napi::Object holder,
+                       Napi::Object abort_holder)
     : Napi::AsyncWorker(env, "safe-mmap"),
       deferred_(Napi::Promise::Deferred::New(env)),
       mapping_(mapping),
       path_(path),
       owner_(Napi::Persistent(owner)),
-      offset_(offset),
-      length_(length),
-      work_(work),
-      resolution_(resolution) {}
+      plan_(plan) {
+  if (!holder.IsEmpty()) holder_ = Napi::Persistent(holder);
+  if (!abort_holder.IsEmpty()) abort_holder_ = Napi::Persistent(abort_holder);
+  if (plan_.resolution == AccessPlan::Resolution::kPosition) {
+    needle_.assign(plan_.search.needle, plan_.search.needle + plan_.search.needle_length);
+    plan_.search.needle = needle_.data();
+  }
+}
 
 Napi::Promise PoolAccess::Start() {
+  Napi::Promise promise = deferred_.Promise();
   if (!mapping_->Pin()) {
-    deferred_.Reject(MakeAccessError(Env(), path_, {true, offset_, length_},
+    deferred_.Reject(MakeAccessError(Env(), path_, {true, plan_.offset, plan_.length},
                                      {AccessStatus::kClosed, -1, 0}));
-    Napi::Promise promise = deferred_.Promise();
     Destroy();
     return promise;
   }
-  Napi::Promise promise = deferred_.Promise();
   Queue();
   return promise;
 }
 
 void PoolAccess::Execute() {
-  if (AbortRequested(abort_flag_)) {
+  if (AbortRequested(plan_.abort_flag)) {
     aborted_ = true;
     return;
   }
-  void* context = resolution_ == Resolution::kPosition ? static_cast<void*>(&search_)
-                                                       : static_cast<void*>(copy_destination_);
-  result_ = mapping_->AccessFromPool(offset_, length_, work_, context);
+  result_ = RunPlan(mapping_, plan_, true, &count_);
 }
 
 void PoolAccess::OnOK() {
   Napi::Env env = Env();
   mapping_->Unpin();
-  // An aborted operation resolves with undefined; the JS side, which sees
-  // the signal, turns that into an AbortError.
-  if (aborted_) return deferred_.Resolve(env.Undefined());
-  if (result_.status != AccessStatus::kOk) {
-    return deferred_.Reject(MakeAccessError(env, path_, {true, offset_, length_}, result_));
-  }
-  switch (resolution_) {
-    case Resolution::kBuffer: return deferred_.Resolve(destination_holder_.Value());
-    case Resolution::kCount: return deferred_.Resolve(Napi::Number::New(env, double(length_)));
-    case Resolution::kPosition: return deferred_.Resolve(Napi::Number::New(env, double(search_.result)));
-  }
+  Settle(env, deferred_, path_, plan_, aborted_, result_, count_,
+         holder_.IsEmpty() ? env.Undefined() : holder_.Value());
 }
 
 }  // namespace safe_mmap

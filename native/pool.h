@@ -55,30 +55,63 @@ class PoolFlush : public Napi::AsyncWorker {
   OsFailure failure_{0, nullptr, nullptr};
 };
 
+// Where an asynchronous access runs (a test hook; kAuto in normal use).
+enum class AsyncPath : int32_t {
+  kAuto = 0,           // the calling thread when resident and small, else the pool
+  kCallingThread = 1,  // always the calling thread, no budget (tests: a fault on the fast path)
+  kPool = 2,           // always the pool (tests: the slow path on a hot file)
+};
+void SetAsyncPathForTesting(AsyncPath path);
+// How many asynchronous accesses ran on the calling thread and on the pool
+// since the process started (all environments), so tests can see the path.
+void AsyncPathCounts(double* calling_thread, double* pool);
+
+// Above this, an access goes to the pool even when resident: a copy of a few
+// MiB takes a few hundred microseconds, longer would hold the event loop.
+constexpr uint64_t kCallingThreadLimit = uint64_t(4) << 20;
+// And no access runs on the calling thread once the current turn of the event
+// loop has lasted this long (StartAccess), so that a chain of awaited
+// accesses lets timers and I/O run at least this often.
+constexpr uint64_t kCallingThreadBudgetMs = 3;
+
+// One asynchronous access, as the bindings describe it.
+struct AccessPlan {
+  enum class Resolution {
+    kBuffer,     // resolves with the destination's holder (snapshotAsync)
+    kCount,      // resolves with length (copyToAsync)
+    kPosition,   // resolves with the search's answer (indexOfAsync)
+    kReadCount,  // fs-style: up to the file's end, resolves with the count (readAsync)
+  };
+  uint64_t offset;
+  uint64_t length;
+  MappedWork work;
+  Resolution resolution;
+  uint8_t* destination = nullptr;  // the copy's destination (not kPosition)
+  SearchJob search{};  // kPosition; its needle is copied before going to the pool
+  const int32_t* abort_flag = nullptr;
+};
+
+// Starts an access and returns its promise. When the pages holding the
+// range are resident (FileMapping::RangeResident) and the range is at most
+// kCallingThreadLimit, the work runs at once on the calling thread, which is
+// the mapping's owner thread, through FileMapping::Access: the owner's
+// access, because the owner's cached file state (the seqlock's "before")
+// may be read and written only there, and it saves a system call over
+// AccessFromPool. The promise is then already settled. Otherwise the access
+// goes to the pool (PoolAccess). Either way it settles after the work, with
+// the same values and errors. `holder` owns the destination (the result for
+// kBuffer); `abort_holder`, when not empty, owns the abort flag.
+Napi::Promise StartAccess(Napi::Env env, FileMapping* mapping, const std::string& path,
+                          Napi::Object owner, AccessPlan plan, Napi::Object holder,
+                          Napi::Object abort_holder);
+
 // One access run on a libuv thread-pool thread, settling a Promise. The
 // destination, needle and abort flag are raw pointers into memory kept alive
 // by the references held here.
 class PoolAccess : public Napi::AsyncWorker {
  public:
-  enum class Resolution { kBuffer, kCount, kPosition };
-
   PoolAccess(Napi::Env env, FileMapping* mapping, const std::string& path, Napi::Object owner,
-             uint64_t offset, uint64_t length, MappedWork work, Resolution resolution);
-
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
-  // Objects whose memory the work uses, kept alive until settlement.
-  void KeepAlive(Napi::Object object) { kept_.push_back(Napi::Persistent(object)); }
-  // Where a copy goes, inside `holder` (kept alive; the result for kBuffer).
-  void SetDestination(uint8_t* destination, Napi::Object holder) {
-    copy_destination_ = destination;
-    destination_holder_ = Napi::Persistent(holder);
-  }
-  void SetSearch(std::vector<uint8_t> needle, size_t from, bool forward, size_t alignment) {
-    needle_ = std::move(needle);
-    search_ = SearchJob{needle_.data(), needle_.size(), from, alignment, forward, kNotFound};
-  }
-  void SetAbortFlag(const int32_t* flag) { abort_flag_ = flag; }
+             const AccessPlan& plan, Napi::Object holder, Napi::Object abort_holder);
 
   // Pins the mapping and queues the work, or settles at once when closed.
   Napi::Promise Start();
@@ -92,17 +125,12 @@ class PoolAccess : public Napi::AsyncWorker {
   FileMapping* mapping_;
   std::string path_;
   Napi::ObjectReference owner_;  // the NativeMapping: keeps mapping_ alive
-  std::vector<Napi::ObjectReference> kept_;
-  Napi::ObjectReference destination_holder_;
-  uint64_t offset_;
-  uint64_t length_;
-  MappedWork work_;
-  Resolution resolution_;
-  uint8_t* copy_destination_ = nullptr;
-  std::vector<uint8_t> needle_;
-  SearchJob search_{};
-  const int32_t* abort_flag_ = nullptr;
+  Napi::ObjectReference holder_;  // the destination's owner
+  Napi::ObjectReference abort_holder_;
+  AccessPlan plan_;
+  std::vector<uint8_t> needle_;  // the caller may change its Uint8Array meanwhile
   bool aborted_ = false;
+  uint64_t count_ = 0;
   AccessResult result_{AccessStatus::kOk, -1, 0};
 };
 
