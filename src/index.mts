@@ -20,5 +20,5 @@ export const MappedReadStream: Cjs['MappedReadStream'] = safeMmap.MappedReadStre
 export type MappedReadStream = import('./index.js').MappedReadStream;
 export const AbortError: Cjs['AbortError'] = safeMmap.AbortError;
 export type AbortError = import('./index.js').AbortError;
-export type { ReadStreamOptions, AsyncOptions, OpenOptions, ValidationMode, MappedFileErrorDetails } from './index.js';
+export type { ReadStreamOptions, AsyncOptions, OpenOptions, ReadOptions, ReadResult, ValidationMode, MappedFileErrorDetails } from './index.js';
 export default safeMmap;
