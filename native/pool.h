@@ -69,9 +69,10 @@ void AsyncPathCounts(double* calling_thread, double* pool);
 // Above this, an access goes to the pool even when resident: a copy of a few
 // MiB takes a few hundred microseconds, longer would hold the event loop.
 constexpr uint64_t kCallingThreadLimit = uint64_t(4) << 20;
-// And no access runs on the calling thread once the current turn of the event
-// loop has lasted this long (StartAccess), so that a chain of awaited
-// accesses lets timers and I/O run at least this often.
+// And no access runs on the calling thread once this long has passed since
+// the first one of the current turn of the event loop (pool.cc's
+// WithinTurnBudget), so that a chain of awaited accesses lets timers and I/O
+// run at least this often.
 constexpr uint64_t kCallingThreadBudgetMs = 3;
 
 // One asynchronous access, as the bindings describe it.
