@@ -84,14 +84,18 @@ test('a truncation during the stream is an error event carrying MappedFileTrunca
   file.close();
 });
 
-test.each([['on the calling thread', 1], ['on the pool', 2]] as const)(
+test.each([
+  ['on the calling thread, validate fault', 1, 'fault'], ['on the pool, validate fault', 2, 'fault'],
+  ['on the calling thread, validate always', 1, 'always'], ['on the pool, validate always', 2, 'always'],
+] as const)(
   'a stream cut mid-trip (%s) delivers exactly the bytes below the cut, as fs does, then MappedFileTruncated',
-  async (_, asyncPath) => {
-    // The cut lies inside the second 1 MiB trip: that trip faults as a
-    // whole, then the stream fetches what is still in the file.
+  async (_, asyncPath, validate) => {
+    // The cut lies inside the second 1 MiB trip: that trip fails as a whole
+    // (in 'fault' mode by a SIGBUS past the end; 'always' sees the size
+    // first), then the stream fetches what is still in the file.
     const cut = (1 << 20) + (1 << 19) + 123;
-    const path = dir.patternFile(`cut-${asyncPath}`, 4 << 20);
-    const file = open(path);
+    const path = dir.patternFile(`cut-${asyncPath}-${validate}`, 4 << 20);
+    const file = open(path, { validate });
     binding.setAsyncPathForTesting(asyncPath);
     try {
       const stream = file.createReadStream({ highWaterMark: 64 * 1024 });
