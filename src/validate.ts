@@ -200,12 +200,14 @@ export function readArguments(buffer: unknown, offsetOrOptions: unknown, length:
   if (offset === undefined) offset = 0;
   validateInteger(offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
   const count = (length as number) | 0;  // fs: `length |= 0`
-  const target = isUint8Array(buffer) ? buffer : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  if (count === 0) return { buffer, target, offset, length: 0, position: null };
+  // fs answers 0 here before it looks further at the buffer (which may be a
+  // DataView over a detached ArrayBuffer, whose byteOffset throws).
+  if (count === 0) return { buffer, target: new Uint8Array(0), offset, length: 0, position: null };
   if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written');
   // lib/internal/fs/utils.js validateOffsetLengthRead
   if (count < 0) throw outOfRange('length', '>= 0', count);
   if (offset + count > buffer.byteLength) throw outOfRange('length', `<= ${buffer.byteLength - offset}`, count);
+  const target = isUint8Array(buffer) ? buffer : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   return { buffer, target, offset, length: count, position: readPosition(position) };
 }
 
