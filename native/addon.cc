@@ -426,6 +426,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     if (env.IsExceptionPending()) return Napi::Value();
     AccessPlan plan{offset, length, CopyOut, AccessPlan::Resolution::kBuffer};
     plan.destination = copy.Data();
+    plan.plain_copy = true;
     return StartAsync(env, plan, copy, info[2]);
   }
 
@@ -437,6 +438,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     if (!CopyArguments(info, &offset, &length, &destination)) return Napi::Value();
     AccessPlan plan{offset, length, CopyOut, AccessPlan::Resolution::kCount};
     plan.destination = destination;
+    plan.plain_copy = true;
     return StartAsync(env, plan, info[0].As<Napi::Object>(), info[4]);
   }
 
@@ -449,6 +451,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     if (!CopyArguments(info, &position, &length, &destination)) return Napi::Value();
     AccessPlan plan{position, length, CopyOut, AccessPlan::Resolution::kReadCount};
     plan.destination = destination;
+    plan.plain_copy = true;
     return StartAsync(env, plan, info[0].As<Napi::Object>(), info[4]);
   }
 
@@ -481,7 +484,8 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     uint64_t position, length, count;
     uint8_t* destination;
     if (!CopyArguments(info, &position, &length, &destination)) return Napi::Value();
-    AccessResult result = mapping_.AccessUpToEnd(position, length, CopyOut, destination, false, &count);
+    AccessResult result = mapping_.AccessUpToEnd(position, length, CopyOut, destination,
+                                                 FileMapping::Reach::kOwner, &count);
     if (result.status != AccessStatus::kOk) {
       ThrowAccessError(env, path_, {true, position, length}, result);
       return Napi::Value();

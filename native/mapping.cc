@@ -395,7 +395,7 @@ bool FileMapping::RangeResident(uint64_t offset, uint64_t length) const {
 }
 
 AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, MappedWork work,
-                                        void* context, bool from_pool, uint64_t* count) {
+                                        void* context, Reach reach, uint64_t* count) {
   *count = 0;
   if (closed()) return {AccessStatus::kClosed, -1, 0};
   // The end as far as it is known. 'always' checks the size after the work
@@ -412,8 +412,10 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
   for (int attempt = 0; attempt < 4; ++attempt) {
     const uint64_t n = position >= end ? 0 : std::min(length, end - position);
     if (n == 0) return Ok();
-    const AccessResult result = from_pool ? AccessFromPool(position, n, work, context)
-                                          : Access(position, n, work, context);
+    const AccessResult result =
+        reach == Reach::kOwner ? Access(position, n, work, context)
+        : reach == Reach::kPool ? AccessFromPool(position, n, work, context)
+                                : CopyByRead(position, n, static_cast<uint8_t*>(context));
     if (result.status != AccessStatus::kTruncated || result.file_size < 0) {
       if (result.status == AccessStatus::kOk) *count = n;
       return result;
@@ -422,6 +424,44 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
     end = std::min(mapped_size(), uint64_t(result.file_size));
   }
   return Truncated(end);
+}
+
+AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* destination) {
+  if (closed()) return {AccessStatus::kClosed, -1, 0};
+  const Region* region = region_.load(std::memory_order_acquire);
+  const uint64_t end = offset + length;
+  FileState state;
+  if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
+  if (offset > region->size || length > region->size - offset) {
+    return Truncated(std::min(state.size, region->size));
+  }
+  if (state.size < end) return Truncated(state.size);
+  // The seqlock of AccessValidated, around reads instead of a copy: a file
+  // truncated and regrown between two pread calls could hand out the zeros
+  // of the regrown hole.
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    const FileState before = state;
+    uint64_t done = 0;
+    int read_error = 0;
+    while (done < length) {
+      const ssize_t got = pread(fd_, destination + done, size_t(length - done), off_t(offset + done));
+      if (got > 0) {
+        done += uint64_t(got);
+      } else if (got < 0 && errno == EINTR) {
+        continue;
+      } else {
+        if (got < 0) read_error = errno;
+        break;  // 0: the end of the file came first
+      }
+    }
+    if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
+    if (state.size < end) return Truncated(state.size);
+    if (state == before) {
+      if (read_error != 0) return IOError(int64_t(state.size), read_error);
+      return done == length ? Ok() : Truncated(state.size);
+    }
+  }
+  return Truncated(state.size);
 }
 
 }  // namespace safe_mmap

@@ -172,15 +172,28 @@ class FileMapping {
   // Any thread.
   bool RangeResident(uint64_t offset, uint64_t length) const;
 
+  // How an access reaches the bytes: the owner thread's Access, a pool
+  // thread's AccessFromPool, or (a pool thread, plain copies only) CopyByRead.
+  enum class Reach { kOwner, kPool, kPoolByRead };
+
   // pread(2)'s contract over the mapping: runs work over [position, position
   // + n), n = min(length, end - position) where end is the file's current
   // size within the mapping, and stores n in *count (0 at or past the end,
   // with no work run). When the file shrinks under the access, the read is
   // repeated against the new size, so a truncation gives a short count as
-  // pread does; kTruncated only when the file keeps changing. from_pool picks
-  // AccessFromPool (a pool thread) rather than Access (the owner thread).
+  // pread does; kTruncated only when the file keeps changing. With
+  // kPoolByRead, context is the destination and work is ignored.
   AccessResult AccessUpToEnd(uint64_t position, uint64_t length, MappedWork work,
-                             void* context, bool from_pool, uint64_t* count);
+                             void* context, Reach reach, uint64_t* count);
+
+  // The copy of [offset, offset + length) into destination with pread(2) on
+  // the mapping's descriptor instead of through the mapping, with the same
+  // answers as AccessFromPool: kTruncated past the mapping or the file's
+  // end, the seqlock around it, kIOError for a failed read. For large copies
+  // of cold ranges on the pool: one read(2) reads ahead as far as the kernel
+  // likes, where faults read around each page, and no page table is filled.
+  // Any thread holding a pin.
+  AccessResult CopyByRead(uint64_t offset, uint64_t length, uint8_t* destination);
 };
 
 }  // namespace safe_mmap

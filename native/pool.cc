@@ -111,15 +111,22 @@ void* ContextOf(AccessPlan& plan) {
                                                               : static_cast<void*>(plan.destination);
 }
 
-// Runs the plan's access on this thread: the owner's (Access) or the pool's.
+// Runs the plan's access on this thread: the owner's (Access) or the pool's
+// (AccessFromPool, or pread for a large plain copy).
 AccessResult RunPlan(FileMapping* mapping, AccessPlan& plan, bool from_pool, uint64_t* count) {
+  using Reach = FileMapping::Reach;
+  const Reach reach = !from_pool ? Reach::kOwner
+                      : plan.plain_copy && plan.length >= kReadFrom ? Reach::kPoolByRead
+                                                                    : Reach::kPool;
   *count = plan.length;
   if (plan.resolution == AccessPlan::Resolution::kReadCount) {
-    return mapping->AccessUpToEnd(plan.offset, plan.length, plan.work, ContextOf(plan), from_pool,
-                                  count);
+    return mapping->AccessUpToEnd(plan.offset, plan.length, plan.work, ContextOf(plan), reach, count);
   }
-  return from_pool ? mapping->AccessFromPool(plan.offset, plan.length, plan.work, ContextOf(plan))
-                   : mapping->Access(plan.offset, plan.length, plan.work, ContextOf(plan));
+  switch (reach) {
+    case Reach::kOwner: return mapping->Access(plan.offset, plan.length, plan.work, ContextOf(plan));
+    case Reach::kPoolByRead: return mapping->CopyByRead(plan.offset, plan.length, plan.destination);
+    default: return mapping->AccessFromPool(plan.offset, plan.length, plan.work, ContextOf(plan));
+  }
 }
 
 // Settles `deferred` with the outcome of a plan, on the JS thread. An
