@@ -571,6 +571,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     uint64_t offset, length;
     if (!ReadRange(info, 1, &offset, &length)) return Napi::Value();
     if (ThrowIfClosed(env, {true, offset, length})) return Napi::Value();
+    ForgetResidency();  // 'dontneed' drops pages the fast path may remember
     ThrowIfFailed(env, path_, mapping_.Advise(advice, offset, length));
     return Napi::Value();
   }

@@ -80,6 +80,10 @@ constexpr uint64_t kCallingThreadBudgetMs = 3;
 // file, 1 MiB copies through faults ran at 0.86x of fs.read's speed.
 constexpr uint64_t kReadFrom = uint64_t(256) << 10;
 
+// Drops this thread's remembered residency answer (see Resident in pool.cc),
+// after advise() may have dropped pages.
+void ForgetResidency();
+
 // One asynchronous access, as the bindings describe it.
 struct AccessPlan {
   enum class Resolution {
