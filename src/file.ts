@@ -220,8 +220,10 @@ export class MappedFile implements ViewSource {
 
   /**
    * A stream.Readable of [start, end] (inclusive, as fs.createReadStream),
-   * reading on the thread pool with backpressure. A fault becomes an 'error'
-   * event carrying MappedFileTruncated or MappedFileIOError.
+   * reading with snapshotAsync (the thread pool unless resident) with
+   * backpressure. A fault becomes an 'error' event carrying
+   * MappedFileTruncated or MappedFileIOError; at a truncation every byte
+   * still in the file is delivered first.
    */
   createReadStream(options?: ReadStreamOptions): MappedReadStream {
     return new MappedReadStream(this.view(), options);
