@@ -160,8 +160,8 @@ class FileMapping {
   FileState last_state_ = {0, 0};
 
  public:
-  // ---- For the async fast path and fs-style reads (issue 12). Self-contained:
-  // they use only the public accesses above and the region.
+  // ---- For the async fast path and fs-style reads, in mapping_reads.cc.
+  // They use the accesses above and the region, and add no state.
 
   // Whether every page holding [offset, offset + length) is in the page cache
   // and mapped inside the current region (mincore), so that touching the
