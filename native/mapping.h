@@ -174,7 +174,11 @@ class FileMapping {
 
   // How an access reaches the bytes: the owner thread's Access, a pool
   // thread's AccessFromPool, or (a pool thread, plain copies only) CopyByRead.
-  enum class Reach { kOwner, kPool, kPoolByRead };
+  // kNoWaitRead: CopyByRead with RWF_NOWAIT, from any thread (the fast path).
+  enum class Reach { kOwner, kPool, kPoolByRead, kNoWaitRead };
+  // What a kNoWaitRead copy did: done (see the result), or stopped because a
+  // page is not in the page cache, or the file system cannot say (EOPNOTSUPP).
+  enum class NoWait { kDone, kWouldBlock, kUnsupported };
 
   // pread(2)'s contract over the mapping: runs work over [position, position
   // + n), n = min(length, end - position) where end is the file's current
@@ -184,7 +188,8 @@ class FileMapping {
   // pread does; kTruncated only when the file keeps changing. With
   // kPoolByRead, context is the destination and work is ignored.
   AccessResult AccessUpToEnd(uint64_t position, uint64_t length, MappedWork work,
-                             void* context, Reach reach, uint64_t* count);
+                             void* context, Reach reach, uint64_t* count,
+                             NoWait* no_wait = nullptr);
 
   // The copy of [offset, offset + length) into destination with pread(2) on
   // the mapping's descriptor instead of through the mapping, with the same
@@ -192,8 +197,12 @@ class FileMapping {
   // end, the seqlock around it, kIOError for a failed read. For large copies
   // of cold ranges on the pool: one read(2) reads ahead as far as the kernel
   // likes, where faults read around each page, and no page table is filled.
-  // Any thread holding a pin.
-  AccessResult CopyByRead(uint64_t offset, uint64_t length, uint8_t* destination);
+  // Any thread holding a pin. With no_wait (non-null), each read is
+  // preadv2(RWF_NOWAIT), which since Linux 5.9 implies IOCB_NOIO: it copies
+  // only what the page cache holds, starts no I/O (not even readahead) and
+  // waits for none; *no_wait then says whether it got everything.
+  AccessResult CopyByRead(uint64_t offset, uint64_t length, uint8_t* destination,
+                          NoWait* no_wait = nullptr);
 };
 
 }  // namespace safe_mmap

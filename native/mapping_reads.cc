@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "mapping.h"
@@ -47,7 +48,8 @@ bool FileMapping::RangeResident(uint64_t offset, uint64_t length) const {
 }
 
 AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, MappedWork work,
-                                        void* context, Reach reach, uint64_t* count) {
+                                        void* context, Reach reach, uint64_t* count,
+                                        NoWait* no_wait) {
   *count = 0;
   if (closed()) return {AccessStatus::kClosed, -1, 0};
   // The end as far as it is known. 'always' checks the size after the work
@@ -67,7 +69,9 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
     const AccessResult result =
         reach == Reach::kOwner ? Access(position, n, work, context)
         : reach == Reach::kPool ? AccessFromPool(position, n, work, context)
-                                : CopyByRead(position, n, static_cast<uint8_t*>(context));
+        : CopyByRead(position, n, static_cast<uint8_t*>(context),
+                     reach == Reach::kNoWaitRead ? no_wait : nullptr);
+    if (no_wait != nullptr && *no_wait != NoWait::kDone) return result;
     if (result.status != AccessStatus::kTruncated || result.file_size < 0) {
       if (result.status == AccessStatus::kOk) *count = n;
       return result;
@@ -78,7 +82,9 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
   return Truncated(end);
 }
 
-AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* destination) {
+AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* destination,
+                                     NoWait* no_wait) {
+  if (no_wait != nullptr) *no_wait = NoWait::kDone;
   if (closed()) return {AccessStatus::kClosed, -1, 0};
   const Region* region = region_.load(std::memory_order_acquire);
   const uint64_t end = offset + length;
@@ -96,11 +102,17 @@ AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* 
     uint64_t done = 0;
     int read_error = 0;
     while (done < length) {
-      const ssize_t got = pread(fd_, destination + done, size_t(length - done), off_t(offset + done));
+      iovec into{destination + done, size_t(length - done)};
+      const ssize_t got = no_wait != nullptr
+                              ? preadv2(fd_, &into, 1, off_t(offset + done), RWF_NOWAIT)
+                              : pread(fd_, destination + done, size_t(length - done), off_t(offset + done));
       if (got > 0) {
         done += uint64_t(got);
       } else if (got < 0 && errno == EINTR) {
         continue;
+      } else if (got < 0 && no_wait != nullptr && (errno == EAGAIN || errno == EOPNOTSUPP)) {
+        *no_wait = errno == EAGAIN ? NoWait::kWouldBlock : NoWait::kUnsupported;
+        return Ok();  // not an answer: the caller goes another way
       } else {
         if (got < 0) read_error = errno;
         break;  // 0: the end of the file came first
