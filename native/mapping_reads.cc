@@ -23,6 +23,20 @@ AccessResult IOError(int64_t size, int error_number) {
   return {AccessStatus::kIOError, size, error_number};
 }
 
+// preadv2(RWF_NOWAIT) where the system has it (Linux; the semantics that
+// matter here, no readahead either, since 5.9); elsewhere EOPNOTSUPP, so
+// that callers take their other way.
+ssize_t ReadNoWait(int fd, uint8_t* destination, uint64_t length, uint64_t offset) {
+#if defined(__linux__) && defined(RWF_NOWAIT)
+  iovec into{destination, size_t(length)};
+  return preadv2(fd, &into, 1, off_t(offset), RWF_NOWAIT);
+#else
+  (void)fd, (void)destination, (void)length, (void)offset;
+  errno = EOPNOTSUPP;
+  return -1;
+#endif
+}
+
 }  // namespace
 
 bool FileMapping::RangeResident(uint64_t offset, uint64_t length) const {
@@ -102,9 +116,8 @@ AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* 
     uint64_t done = 0;
     int read_error = 0;
     while (done < length) {
-      iovec into{destination + done, size_t(length - done)};
       const ssize_t got = no_wait != nullptr
-                              ? preadv2(fd_, &into, 1, off_t(offset + done), RWF_NOWAIT)
+                              ? ReadNoWait(fd_, destination + done, length - done, offset + done)
                               : pread(fd_, destination + done, size_t(length - done), off_t(offset + done));
       if (got > 0) {
         done += uint64_t(got);

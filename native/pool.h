@@ -66,9 +66,13 @@ void SetAsyncPathForTesting(AsyncPath path);
 // since the process started (all environments), so tests can see the path.
 void AsyncPathCounts(double* calling_thread, double* pool);
 
-// Above this, an access goes to the pool even when resident: a copy of a few
-// MiB takes a few hundred microseconds, longer would hold the event loop.
-constexpr uint64_t kCallingThreadLimit = uint64_t(4) << 20;
+// Above this, an access goes to the pool even when resident: the copy holds
+// the event loop for its whole length, and the pool trip it saves (about
+// 20 us) is small beside it. 4 MiB at first; on a cold file read in 2 MiB
+// async snapshots that raised the event loop's p99 delay (8 to 22 ms against
+// 5 to 8 pool only), where 256 KiB or 64 KiB snapshots stayed at 3 to 4 ms.
+// 1 MiB keeps the stream's trips (1 MiB) on the fast path.
+constexpr uint64_t kCallingThreadLimit = uint64_t(1) << 20;
 // And no access runs on the calling thread once this long has passed since
 // the first one of the current turn of the event loop (pool.cc's
 // WithinTurnBudget), so that a chain of awaited accesses lets timers and I/O
