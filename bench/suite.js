@@ -11,6 +11,8 @@ const { pipeline } = require('node:stream/promises');
 const { open } = require('..');
 const { binding } = require('../lib/binding');
 const { compare } = require('./measure');
+const { recipeGroups } = require('./recipes');
+const { leaseWriterGroup } = require('./lease');
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -64,10 +66,20 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
   const groups = [];
   const notes = [];
   const fd = fs.openSync(filePath, 'r');
+  // The default mode twice: with a read lease where the kernel grants one
+  // (no system call per access) and with it switched off (one fstat per
+  // access). Row names carry the method each really ran with.
   const always = open(filePath, { validate: 'always' });
+  const alwaysFstat = open(filePath, { validate: 'always', lease: false });
   const fault = open(filePath, { validate: 'fault' });
   const alwaysView = always.view();
+  const alwaysFstatView = alwaysFstat.view();
   const faultView = fault.view();
+  const ALWAYS = `'always' (${always.validationMethod})`;
+  const ALWAYS_FSTAT = "'always' (fstat)";
+  // Where no lease could be had, both files are fstat: one row, not two.
+  const withFstatRow = (cases, name, run) => (ALWAYS === ALWAYS_FSTAT ? cases : { ...cases, [name]: run });
+  if (ALWAYS === ALWAYS_FSTAT) notes.push(`No read lease on ${filePath}: 'always' rows ran with fstat.`);
   const warm = (length) => { for (const _ of alwaysView.subarray(0, length).chunks(MiB)); };
   try {
     // 1. Tiny random reads, over a hot 1 MiB region and over the whole file.
@@ -81,11 +93,12 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
         baseline: 'fs.readSync',
         rounds,
         progress,
-        cases: {
+        cases: withFstatRow({
           'fs.readSync': () => { for (const at of offsets) { fs.readSync(fd, four, 0, 4, at); sink ^= four[0]; } return TINY_READS; },
-          "view.readUInt32LE, 'always'": () => { for (const at of offsets) sink ^= alwaysView.readUInt32LE(at); return TINY_READS; },
+          [`view.readUInt32LE, ${ALWAYS}`]: () => { for (const at of offsets) sink ^= alwaysView.readUInt32LE(at); return TINY_READS; },
           "view.readUInt32LE, 'fault'": () => { for (const at of offsets) sink ^= faultView.readUInt32LE(at); return TINY_READS; },
-        },
+        }, `view.readUInt32LE, ${ALWAYS_FSTAT}`,
+        () => { for (const at of offsets) sink ^= alwaysFstatView.readUInt32LE(at); return TINY_READS; }),
       }));
     }
 
@@ -122,15 +135,16 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
           bytesPerOperation: chunk,
           rounds,
           progress,
-          cases: {
+          cases: withFstatRow({
             'fs.readSync': () => eachChunk(copyRegion, chunk, (at, length) => fs.readSync(fd, target, 0, length, at)),
             'fs.read (callback)': readCallbacks,
             'FileHandle.read': fileHandleReads,
-            "view.copy, 'always'": () => eachChunk(copyRegion, chunk, (at, length) => alwaysView.copy(target, 0, at, at + length)),
+            [`view.copy, ${ALWAYS}`]: () => eachChunk(copyRegion, chunk, (at, length) => alwaysView.copy(target, 0, at, at + length)),
             "view.copy, 'fault'": () => eachChunk(copyRegion, chunk, (at, length) => faultView.copy(target, 0, at, at + length)),
             'unguarded mmap memcpy': () => eachChunk(copyRegion, chunk,
               (at, length) => binding.rawCopyForBenchmark(fault.native.slot, target, 0, at, length)),
-          },
+          }, `view.copy, ${ALWAYS_FSTAT}`,
+          () => eachChunk(copyRegion, chunk, (at, length) => alwaysFstatView.copy(target, 0, at, at + length))),
         }));
       }
     } finally {
@@ -186,7 +200,7 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
         progress,
         cases: {
           'fs.readSync': cold((at, length) => fs.readSync(fd, coldTarget, 0, length, at)),
-          "view.copy, 'always'": cold((at, length) => alwaysView.copy(coldTarget, 0, at, at + length)),
+          [`view.copy, ${ALWAYS}`]: cold((at, length) => alwaysView.copy(coldTarget, 0, at, at + length)),
         },
       }));
       notes.push(`Cold cache: at most ${(worstResidency * 100).toFixed(1)}% of the file's pages were still cached after eviction.`);
@@ -280,11 +294,15 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
     }));
   } finally {
     always.close();
+    alwaysFstat.close();
     fault.close();
     fs.closeSync(fd);
   }
 
   if (writes) groups.push(...await writeGroups(scratchDir, rounds, few, progress));
+  if (writes) groups.push(...await leaseWriterGroup({ scratchDir, progress, notes }));
+  // The README cookbook's recipes, on data of their own in scratchDir (bench/recipes.js).
+  if (writes) groups.push(...await recipeGroups({ scratchDir, rounds: few, progress, notes }));
   return { file: { path: filePath, size: fileSize }, groups, notes, sink: sink & 1 };
 }
 
@@ -402,14 +420,15 @@ async function writeGroups(scratchDir, rounds, few, progress) {
 
 /** The issues' speed targets, checked against one run's groups. */
 function checkTargets(groups) {
-  const ratio = (titleStart, name) => groups.find((group) => group.title.startsWith(titleStart))
-    ?.rows.find((row) => row.name === name)?.ratio;
-  // 'fault' is the guard alone; 'always' adds the file check (one fstat).
+  const row = (titleStart, name) => groups.find((group) => group.title.startsWith(titleStart))
+    ?.rows.find((candidate) => candidate.name === name);
+  const ratio = (titleStart, name) => row(titleStart, name)?.ratio;
+  // 'fault' is the guard alone; 'always' adds the change check (a lease's
+  // epoch, or one fstat).
   const overhead = (chunkTitle, mode) => {
-    const group = groups.find((candidate) => candidate.title.startsWith(chunkTitle));
-    if (!group) return undefined;
-    const time = (name) => group.rows.find((row) => row.name === name).nsPerOperation;
-    return time(`view.copy, '${mode}'`) / time('unguarded mmap memcpy') - 1;
+    const copy = row(chunkTitle, `view.copy, ${mode}`);
+    const raw = row(chunkTitle, 'unguarded mmap memcpy');
+    return copy && raw ? copy.nsPerOperation / raw.nsPerOperation - 1 : undefined;
   };
   // One row against another row of the same group (not the baseline).
   const between = (titleStart, name, against) => {
@@ -419,14 +438,23 @@ function checkTargets(groups) {
   };
   const inFlight = (size) => `One read in flight: ${size} `;
   const inFlightCold = (size) => `One read in flight, cold: ${size} `;
+  const milliseconds = (titleStart, name) => {
+    const found = row(titleStart, name);
+    return found ? found.nsPerOperation / 1e6 : undefined;
+  };
+  const LEASE = "'always' (lease)";
+  const FSTAT = "'always' (fstat)";
   const targets = [
-    ["Tiny hot reads, 'always', vs fs.readSync", ratio('Tiny random reads: 4 bytes, hot', "view.readUInt32LE, 'always'"), '≥', 1.8],
+    ["Tiny hot reads, 'always' with a lease, vs fs.readSync", ratio('Tiny random reads: 4 bytes, hot', `view.readUInt32LE, ${LEASE}`), '≥', 8],
+    ["Tiny hot reads, 'always' with fstat, vs fs.readSync", ratio('Tiny random reads: 4 bytes, hot', `view.readUInt32LE, ${FSTAT}`), '≥', 1.8],
     ["Tiny hot reads, 'fault', vs fs.readSync", ratio('Tiny random reads: 4 bytes, hot', "view.readUInt32LE, 'fault'"), '≥', 8],
-    ["64 KiB sequential copy, 'always', vs fs.readSync", ratio('Sequential copy: 64 KiB', "view.copy, 'always'"), '≥', 1.3],
-    ["Guard overhead, 'always', 64 KiB chunks", overhead('Sequential copy: 64 KiB', 'always'), '≤', 0.05],
-    ["Guard overhead, 'always', 1 MiB chunks", overhead('Sequential copy: 1 MiB', 'always'), '≤', 0.05],
-    ["Guard overhead, 'fault', 64 KiB chunks", overhead('Sequential copy: 64 KiB', 'fault'), '≤', 0.05],
-    ["Guard overhead, 'fault', 1 MiB chunks", overhead('Sequential copy: 1 MiB', 'fault'), '≤', 0.05],
+    ["4 KiB sequential copy, 'always' with a lease, vs fs.readSync", ratio('Sequential copy: 4 KiB', `view.copy, ${LEASE}`), '≥', 1.7],
+    ["64 KiB sequential copy, 'always' with a lease, vs fs.readSync", ratio('Sequential copy: 64 KiB', `view.copy, ${LEASE}`), '≥', 1.3],
+    ["Guard + check overhead, 'always' with a lease, 64 KiB chunks", overhead('Sequential copy: 64 KiB', LEASE), '≤', 0.01],
+    ["Guard + check overhead, 'always' with fstat, 64 KiB chunks", overhead('Sequential copy: 64 KiB', FSTAT), '≤', 0.05],
+    ["Guard + check overhead, 'always' with a lease, 1 MiB chunks", overhead('Sequential copy: 1 MiB', LEASE), '≤', 0.05],
+    ["Guard overhead, 'fault', 64 KiB chunks", overhead('Sequential copy: 64 KiB', "'fault'"), '≤', 0.05],
+    ["Guard overhead, 'fault', 1 MiB chunks", overhead('Sequential copy: 1 MiB', "'fault'"), '≤', 0.05],
     ['Search vs readFileSync + Buffer#indexOf', ratio('Search', 'view.indexOf'), '≥', 5],
     ['copyAsync vs fs.read, 1 MiB × 4', ratio('Async copy', 'view.copyAsync'), '≥', 1.5],
     ['createReadStream vs fs.createReadStream', ratio('Stream', 'file.createReadStream'), '≥', 1.5],
@@ -442,6 +470,8 @@ function checkTargets(groups) {
     ]),
     ['Small stream, 46 B, vs fs.createReadStream', ratio('Small stream: 46 B', 'file.createReadStream'), '≥', 1],
     ['Small stream, 4 KiB, vs fs.createReadStream', ratio('Small stream: 4 KiB', 'file.createReadStream'), '≥', 1],
+    ['Writer blocked by a leased reader, open for write p99 (ms)', milliseconds('Writer latency', 'open for write, lease held (p99)'), '≤', 1],
+    ['Writer blocked by a leased reader, truncate p99 (ms)', milliseconds('Writer latency', 'truncate, lease held (p99)'), '≤', 1],
   ];
   return targets.filter(([, measured]) => measured !== undefined).map(([name, measured, relation, wanted]) => ({
     name, measured, relation, wanted, met: relation === '≥' ? measured >= wanted : measured <= wanted,

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "guard.h"
+#include "lease.h"
 #include "mapping.h"
 #include "pool.h"
 #include "search.h"
@@ -29,6 +30,7 @@ enum ErrorKind : int32_t {
   kErrorOutOfRange = 3,
   kErrorSystem = 4,  // fs-style error from open/fstat/mmap/msync
   kErrorReadOnly = 5,
+  kErrorChanged = 6,
 };
 
 class MappingSlots;
@@ -118,6 +120,7 @@ ErrorKind KindOf(AccessStatus status) {
     case AccessStatus::kIOError: return kErrorIO;
     case AccessStatus::kClosed: return kErrorClosed;
     case AccessStatus::kReadOnly: return kErrorReadOnly;
+    case AccessStatus::kChanged: return kErrorChanged;
     default: return kErrorOutOfRange;
   }
 }
@@ -226,6 +229,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
          InstanceMethod<&NativeMapping::ReadAtAsync>("readAtAsync"),
          InstanceMethod<&NativeMapping::FileSize>("fileSize"),
          InstanceMethod<&NativeMapping::MappedSize>("mappedSize"),
+         InstanceMethod<&NativeMapping::ValidationMethodOf>("validationMethod"),
          InstanceMethod<&NativeMapping::FlushRange>("flush"),
          InstanceMethod<&NativeMapping::FlushRangeAsync>("flushAsync"),
          InstanceMethod<&NativeMapping::Refresh>("refresh"),
@@ -235,7 +239,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   }
 
   // Flag bits of the constructor's fourth argument, in step with src/file.ts.
-  static constexpr int32_t kWritable = 1, kPopulate = 2, kGrow = 4;
+  static constexpr int32_t kWritable = 1, kPopulate = 2, kGrow = 4, kStable = 8, kNoLease = 16;
 
   // new NativeMapping(fd, validationMode, displayPath, flags). The mapping
   // keeps its own duplicate of fd; the caller closes fd either way.
@@ -254,7 +258,8 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     const int32_t flags = info[3].As<Napi::Number>().Int32Value();
     if (env.IsExceptionPending()) return;
     ThrowIfFailed(env, path_, mapping_.Map(fd, {mode, (flags & kWritable) != 0,
-                                                (flags & kPopulate) != 0, (flags & kGrow) != 0}));
+                                                (flags & kPopulate) != 0, (flags & kGrow) != 0,
+                                                (flags & kStable) != 0, (flags & kNoLease) == 0}));
   }
 
   // The finalizer: a MappedFile collected without close() still unmaps and
@@ -601,6 +606,11 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     return Napi::Value();
   }
 
+  // validationMethod() -> a ValidationMethod (mapping.h), in step with src/file.ts.
+  Napi::Value ValidationMethodOf(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(mapping_.validation_method()));
+  }
+
   Napi::Value MappedSize(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), double(mapping_.mapped_size()));
   }
@@ -657,7 +667,13 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                  InstanceMethod<&SafeMmapAddon::SetGuardEnabled>(
                      "setGuardEnabledForTesting"),
                  InstanceMethod<&SafeMmapAddon::SetAsyncPath>("setAsyncPathForTesting"),
-                 InstanceMethod<&SafeMmapAddon::AsyncPaths>("asyncPathCounts")});
+                 InstanceMethod<&SafeMmapAddon::AsyncPaths>("asyncPathCounts"),
+                 InstanceMethod<&SafeMmapAddon::SetResumeThroughSigreturn>(
+                     "setResumeThroughSigreturnForTesting"),
+                 InstanceMethod<&SafeMmapAddon::SetLeaseEpochCheckEnabled>(
+                     "setLeaseEpochCheckEnabledForTesting"),
+                 InstanceMethod<&SafeMmapAddon::SetLeaseWatcherPaused>("setLeaseWatcherPausedForTesting"),
+                 InstanceMethod<&SafeMmapAddon::LeaseBreaks>("leaseBreaksHandled")});
   }
 
  private:
@@ -719,6 +735,25 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
 
   Napi::Value SetGuardEnabled(const Napi::CallbackInfo& info) {
     SetGuardEnabledForTesting(info[0].ToBoolean().Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetLeaseEpochCheckEnabled(const Napi::CallbackInfo& info) {
+    SetLeaseEpochCheckEnabledForTesting(info[0].ToBoolean().Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetLeaseWatcherPaused(const Napi::CallbackInfo& info) {
+    SetLeaseWatcherPausedForTesting(info[0].ToBoolean().Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value LeaseBreaks(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(LeaseBreaksHandled()));
+  }
+
+  Napi::Value SetResumeThroughSigreturn(const Napi::CallbackInfo& info) {
+    SetResumeThroughSigreturnForTesting(info[0].ToBoolean().Value());
     return info.Env().Undefined();
   }
 };

@@ -2,11 +2,12 @@
 // trap handler, which this follows in spirit):
 //
 // * One handler per process, installed with SA_SIGINFO|SA_ONSTACK|SA_NODEFER.
-//   SA_NODEFER matters: we leave the handler with siglongjmp from a
-//   sigsetjmp(env, 0) buffer, which does not restore the signal mask. Without
-//   SA_NODEFER the kernel would block SIGBUS on entry and it would stay
-//   blocked, so the next fault on this thread would kill the process.
-//   savemask 0 keeps the guard at ~2 ns instead of a sigprocmask syscall.
+//   The guarded work starts from a sigsetjmp(env, 0) buffer, which does not
+//   save the signal mask: savemask 0 keeps the guard at ~2 ns instead of a
+//   sigprocmask syscall. SA_NODEFER matters wherever the handler is left by
+//   siglongjmp (the fallback below): the kernel would otherwise block SIGBUS
+//   on entry, nothing would unblock it, and the thread's next fault would
+//   kill the process. (Leaving through sigreturn restores the mask anyway.)
 // * A fault is claimed only when all three hold: this thread has an active
 //   frame, si_addr lies in that frame's range, and si_code says the kernel sent
 //   it (si_code > 0; kill/sigqueue/tgkill give SI_USER, SI_QUEUE, SI_TKILL <= 0).
@@ -16,6 +17,30 @@
 //   happen again, so foreign crashes stay crashes with the same exit status.
 // * SIGSEGV is never touched: on Linux Node's WebAssembly trap handler owns it.
 //   On macOS Node also owns SIGBUS; we chain to it through the saved action.
+//
+// Leaving the handler: through sigreturn, never by siglongjmp from inside it.
+// Signal delivery changes per-thread state that only sigreturn puts back
+// (arch/x86/kernel/signal.c, fpu/signal.c; arch/arm64/kernel/signal.c):
+//   - x86 PKRU is reset to init_pkru_value (access to protection key 0 only).
+//     V8 guards memory with other keys (Deno always; Node 22+ with
+//     --memory-protection-keys), so after a siglongjmp out of the handler the
+//     next touch of such memory died with SEGV_PKUERR.
+//   - arm64 POR_EL0 (permission overlays, Linux 6.12+) is reset likewise.
+//   - The FPU/SSE state is reset to its init values: MXCSR (rounding mode,
+//     flush-to-zero) and the x87 control word, which the ABI says a call
+//     preserves, would silently change under the caller.
+//   - An SS_AUTODISARM alternate signal stack is disarmed for the handler's
+//     duration and re-armed only by sigreturn.
+//   - The x86 user shadow stack (CET) gets a signal token that sigreturn pops.
+// Rather than restoring each of these by hand (and missing whatever a future
+// kernel adds), the handler edits the saved context so that sigreturn resumes
+// the thread at ResumeAfterFault() instead of the faulting instruction, on
+// the interrupted stack. The kernel then restores everything it saved, and
+// ResumeAfterFault, running as ordinary code, siglongjmps to the frame: a
+// plain longjmp up the same stack, as any C program does. The cost is one
+// extra system call on the fault path only; the guarded path is unchanged.
+// Architectures without such context editing here fall back to siglongjmp
+// from the handler (only the signal mask is then known to be right).
 #include "guard.h"
 
 #include <csetjmp>
@@ -23,7 +48,13 @@
 #include <cerrno>
 #include <atomic>
 #include <cstdint>
-#include <mutex>
+#include <ucontext.h>
+
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#define SAFE_MMAP_RESUME_THROUGH_SIGRETURN 1
+#else
+#define SAFE_MMAP_RESUME_THROUGH_SIGRETURN 0
+#endif
 
 namespace safe_mmap {
 namespace {
@@ -45,9 +76,15 @@ __attribute__((tls_model("initial-exec"))) thread_local GuardFrame* volatile
     current_frame = nullptr;
 
 struct sigaction previous_action;
-std::once_flag install_once;
+// Installation happens once per process, from whichever environment loads
+// first. A plain atomic flag rather than std::call_once: call_once pulls in
+// pthread_once, whose glibc >= 2.34 symbol version would raise the glibc
+// floor of the prebuilds; the load of an addon is serialised by Node anyway
+// per thread, and the compare-exchange settles races between workers.
+std::atomic<int> install_state{0};  // 0 not yet, 1 installing, 2 done
 int install_error = 0;
 volatile sig_atomic_t guard_enabled = 1;
+volatile sig_atomic_t resume_through_sigreturn = SAFE_MMAP_RESUME_THROUGH_SIGRETURN;
 
 bool SentByKernel(const siginfo_t* info) { return info->si_code > 0; }
 
@@ -75,12 +112,50 @@ void ForwardToPreviousAction(int signal_number, siginfo_t* info, void* ucontext)
   if (!SentByKernel(info)) raise(signal_number);
 }
 
+#if SAFE_MMAP_RESUME_THROUGH_SIGRETURN
+// Where sigreturn resumes a thread whose fault was claimed. It is entered by
+// a jump, not a call, with the stack pointer the handler chose: it must never
+// return, and it reads only the thread's frame, which the handler filled.
+[[noreturn]] __attribute__((noinline)) void ResumeAfterFault() {
+  GuardFrame* frame = current_frame;
+  siglongjmp(frame->jump_buffer, 1);
+}
+
+// Makes sigreturn resume at ResumeAfterFault, on the interrupted stack below
+// its red zone (128 bytes on x86-64; none on arm64, kept for symmetry) and
+// aligned as at a function's entry: 16 bytes minus the return address slot
+// on x86-64, 16 bytes on arm64 (where sp must always be aligned). The
+// abandoned frames above are dead; their memory is simply reused.
+void RedirectToResume(void* ucontext_pointer) {
+  ucontext_t* context = static_cast<ucontext_t*>(ucontext_pointer);
+  const uintptr_t resume = reinterpret_cast<uintptr_t>(&ResumeAfterFault);
+#if defined(__x86_64__)
+  const uintptr_t stack = uintptr_t(context->uc_mcontext.gregs[REG_RSP]);
+  context->uc_mcontext.gregs[REG_RSP] = greg_t(((stack - 256) & ~uintptr_t(15)) - 8);
+  context->uc_mcontext.gregs[REG_RIP] = greg_t(resume);
+  // The ABI says the direction flag is clear at a call; a backward
+  // `std; rep movsb` copy could have been interrupted with it set.
+  context->uc_mcontext.gregs[REG_EFL] &= ~greg_t(0x400);
+#elif defined(__aarch64__)
+  const uintptr_t stack = uintptr_t(context->uc_mcontext.sp);
+  context->uc_mcontext.sp = (stack - 256) & ~uintptr_t(15);
+  context->uc_mcontext.pc = resume;
+#endif
+}
+#endif
+
 void HandleSigbus(int signal_number, siginfo_t* info, void* ucontext) {
   GuardFrame* frame = current_frame;
   if (frame != nullptr && guard_enabled && SentByKernel(info)) {
     const uintptr_t address = reinterpret_cast<uintptr_t>(info->si_addr);
     if (address >= frame->begin && address < frame->end) {
       frame->fault_address = info->si_addr;
+#if SAFE_MMAP_RESUME_THROUGH_SIGRETURN
+      if (resume_through_sigreturn) {
+        RedirectToResume(ucontext);
+        return;  // sigreturn restores the thread's state, then resumes
+      }
+#endif
       siglongjmp(frame->jump_buffer, 1);
     }
   }
@@ -98,11 +173,25 @@ void InstallHandler() {
 }  // namespace
 
 int InstallFaultGuard() {
-  std::call_once(install_once, InstallHandler);
+  int state = install_state.load(std::memory_order_acquire);
+  if (state == 2) return install_error;
+  int expected = 0;
+  if (install_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+    InstallHandler();
+    install_state.store(2, std::memory_order_release);
+    return install_error;
+  }
+  // Another thread is installing: it takes a single sigaction call.
+  while (install_state.load(std::memory_order_acquire) != 2) {
+  }
   return install_error;
 }
 
 void SetGuardEnabledForTesting(bool enabled) { guard_enabled = enabled ? 1 : 0; }
+
+void SetResumeThroughSigreturnForTesting(bool enabled) {
+  resume_through_sigreturn = enabled && SAFE_MMAP_RESUME_THROUGH_SIGRETURN ? 1 : 0;
+}
 
 GuardOutcome RunGuarded(const void* begin, size_t length, GuardedWork work,
                         void* context) {
@@ -113,8 +202,9 @@ GuardOutcome RunGuarded(const void* begin, size_t length, GuardedWork work,
   frame.outer = current_frame;
 
   if (sigsetjmp(frame.jump_buffer, 0) != 0) {
-    // Back from the handler. Locals written after sigsetjmp are indeterminate
-    // here, so only the frame (written before, read through memory) is used.
+    // Back from ResumeAfterFault (or the handler). Locals written after
+    // sigsetjmp are indeterminate here, so only the frame (written before,
+    // read through memory) is used.
     current_frame = frame.outer;
     std::atomic_signal_fence(std::memory_order_seq_cst);
     return GuardOutcome{true, frame.fault_address};

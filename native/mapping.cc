@@ -88,26 +88,42 @@ OsFailure FileMapping::Map(int fd, MapOptions options) {
     return {S_ISDIR(st.st_mode) ? EISDIR : ENODEV, "mmap",
             DescribeNonRegular(st.st_mode)};
   }
-  const uint64_t size = uint64_t(st.st_size);
-  uint8_t* base;
-  OsFailure failure = MapRegion(fd, size, options, &base);
-  if (failure.error_number != 0) return failure;
   // Our own descriptor: the caller's came from fs.openSync, which Node tracks
   // (in a worker it closes its leftovers at exit), so the caller must close
-  // that one itself and we must never close it.
+  // that one itself and we must never close it. The lease goes on this one:
+  // a break names it (si_fd), and it lives as long as the mapping.
   const int own_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (own_fd < 0) {
-    const int error_number = errno;
-    if (base != nullptr) munmap(base, size_t(size));
-    return {error_number, "fcntl", nullptr};
-  }
+  if (own_fd < 0) return {errno, "fcntl", nullptr};
   fd_ = own_fd;
-  page_size_ = size_t(sysconf(_SC_PAGESIZE));
   options_ = options;
+  // The lease comes before the fstat and mmap that size the mapping, so no
+  // change can slip in between unheard. Read-only 'always' mappings only: a
+  // writable one holds the file open for writing, which a lease forbids.
+  if (options.mode == ValidationMode::kAlways && !options.writable && options.lease && lease_.Acquire(fd_) &&
+      fstat(fd_, &st) != 0) {
+    const int error_number = errno;
+    Release();
+    return {error_number, "fstat", nullptr};
+  }
+  const uint64_t size = uint64_t(st.st_size);
+  uint8_t* base;
+  OsFailure failure = MapRegion(fd_, size, options, &base);
+  if (failure.error_number != 0) {
+    Release();
+    return failure;
+  }
+  page_size_ = size_t(sysconf(_SC_PAGESIZE));
   region_.store(new Region{base, size}, std::memory_order_release);
   last_state_ = {size, ChangeTimeNs(st)};
+  initial_state_ = last_state_;
+  if (lease_.held()) leased_size_.store(size, std::memory_order_release);
   InstallFaultGuard();
   return {0, nullptr, nullptr};
+}
+
+ValidationMethod FileMapping::validation_method() const {
+  if (options_.mode != ValidationMode::kAlways) return ValidationMethod::kNone;
+  return lease_.held() ? ValidationMethod::kLease : ValidationMethod::kFstat;
 }
 
 bool FileMapping::Pin() {
@@ -133,6 +149,7 @@ void FileMapping::Release() {
     if (region->base != nullptr) munmap(region->base, size_t(region->size));
     delete region;
   }
+  lease_.Release();  // before close: a lease must never outlive its descriptor
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
 }
@@ -318,10 +335,71 @@ AccessResult FileMapping::AccessChecked(uint64_t offset, uint64_t length,
     }
   }
   if (options_.mode == ValidationMode::kAlways) {
+    if (options_.stable) return AccessStable(*region, offset, length, work, context);
+    if (AccessUnderLease(*region, offset, length, work, context)) return Ok();
+    const bool is_owner = known_state != nullptr;
+    if (is_owner && !lease_.held()) RetakeLease();  // for the accesses after this one
     return AccessValidated(*region, offset, length, work, context, known_state);
   }
   if (RunWork(*region, offset, length, work, context)) return Ok();
   return ClassifyFaultBySize(offset + length);
+}
+
+// Lease mode (lease.h): Begin, the guarded work, Confirm. A fault under the
+// lease means the file changed without a break (hole 1: another process's
+// open(O_RDONLY|O_TRUNC)) or a page could not be read (hole 4): the lease no
+// longer vouches for anything, and the fstat path that follows classifies
+// the fault and decides about the bytes, repeating the work. So does a
+// Confirm that fails (a break, or a watcher that has not run lately).
+bool FileMapping::AccessUnderLease(const Region& region, uint64_t offset, uint64_t length,
+                                   MappedWork work, void* context) {
+  uint64_t token;
+  if (offset + length > leased_size_.load(std::memory_order_acquire) || !lease_.Begin(&token)) {
+    return false;
+  }
+  if (!RunWork(region, offset, length, work, context)) {
+    lease_.Distrust();
+    return false;
+  }
+  return lease_.Confirm(token);
+}
+
+// After a break the mapping goes on in fstat mode; Retake rate-limits the
+// attempts (each is one fcntl, ~1 us). The size is read under the new lease:
+// it bounds what the lease may vouch for.
+void FileMapping::RetakeLease() {
+  leased_size_.store(0, std::memory_order_release);
+  if (!lease_.Retake()) return;
+  FileState state;
+  if (ReadFileState(&state) != 0) {
+    lease_.Distrust();
+    return;
+  }
+  last_state_ = state;
+  leased_size_.store(state.size, std::memory_order_release);
+}
+
+// { stable: true }: the reader wants one version of the file for the
+// mapping's whole life (a zip's directory, then its entries). Any break of
+// the lease, or any size or ctime change seen by fstat, since Map makes this
+// access and every later one kChanged, even where the bytes are still
+// readable. The fstat check is a seqlock whose "before" is the state at Map.
+AccessResult FileMapping::AccessStable(const Region& region, uint64_t offset, uint64_t length,
+                                       MappedWork work, void* context) {
+  const AccessResult changed = {AccessStatus::kChanged, -1, 0};
+  if (changed_.load(std::memory_order_acquire) || lease_.breaks() != 0) {
+    changed_.store(true, std::memory_order_release);
+    return changed;
+  }
+  if (AccessUnderLease(region, offset, length, work, context)) return Ok();
+  const bool completed = RunWork(region, offset, length, work, context);
+  FileState now;
+  if (int error_number = ReadFileState(&now)) return IOError(-1, error_number);
+  if (!(now == initial_state_) || lease_.breaks() != 0) {
+    changed_.store(true, std::memory_order_release);
+    return {AccessStatus::kChanged, int64_t(now.size), 0};
+  }
+  return completed ? Ok() : IOError(int64_t(now.size), 0);
 }
 
 // 'fault' mode knows no earlier state, so a fault is judged by size alone:

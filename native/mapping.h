@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "lease.h"
+
 namespace safe_mmap {
 
 enum class ValidationMode : int32_t {
@@ -20,7 +22,11 @@ enum class ValidationMode : int32_t {
   kFault = 1,
 };
 
-enum class AccessStatus { kOk, kTruncated, kIOError, kClosed, kReadOnly };
+// kChanged: a { stable: true } file changed in any way since it was mapped.
+enum class AccessStatus { kOk, kTruncated, kIOError, kClosed, kReadOnly, kChanged };
+
+// How 'always' mode learns of changes, for MappedFile#validationMethod.
+enum class ValidationMethod : int32_t { kLease = 0, kFstat = 1, kNone = 2 };
 
 // Kernel hints for advise(), in the order of ADVICE in src/file.ts.
 enum class Advice : int32_t { kNormal, kSequential, kRandom, kWillNeed, kDontNeed, kHugePage };
@@ -30,6 +36,8 @@ struct MapOptions {
   bool writable;  // PROT_READ|PROT_WRITE instead of PROT_READ
   bool populate;  // MAP_POPULATE: fault every page in at map time
   bool grow;      // an owner access past the mapping but inside the file remaps first
+  bool stable;    // any change since Map fails every later access with kChanged
+  bool lease;     // 'always' mode may take a read lease (lease.h) where it can
 };
 
 struct AccessResult {
@@ -67,6 +75,7 @@ class FileMapping {
   }
   bool writable() const { return options_.writable; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
+  ValidationMethod validation_method() const;
 
   // Runs work over [offset, offset + length) of the mapping, validated as the
   // mode says. A range past the mapping is kTruncated (after a remap first,
@@ -138,7 +147,16 @@ class FileMapping {
   AccessResult AccessValidated(const Region& region, uint64_t offset, uint64_t length,
                                MappedWork work, void* context,
                                FileState* known_state);
-  void Release();  // munmap and close
+  // Lease mode: runs the work with no system call when the lease vouches for
+  // it (see lease.h). false: the caller validates with fstat instead.
+  bool AccessUnderLease(const Region& region, uint64_t offset, uint64_t length,
+                        MappedWork work, void* context);
+  // Owner thread, fstat mode: takes the lease again when it can be had.
+  void RetakeLease();
+  // { stable: true }: kChanged once anything about the file changed.
+  AccessResult AccessStable(const Region& region, uint64_t offset, uint64_t length,
+                            MappedWork work, void* context);
+  void Release();  // release the lease, munmap and close
   void UnmapRetired();
   AccessResult ClassifyFaultBySize(uint64_t end) const;
   bool RunWork(const Region& region, uint64_t offset, uint64_t length,
@@ -150,7 +168,16 @@ class FileMapping {
   std::atomic<Region*> region_{nullptr};
   std::vector<Region*> retired_;  // owner thread only
   size_t page_size_ = 4096;
-  MapOptions options_ = {ValidationMode::kAlways, false, false, false};
+  MapOptions options_ = {ValidationMode::kAlways, false, false, false, false, true};
+  // Read-only 'always' mappings on a lease filesystem hold a read lease
+  // whenever they can. leased_size_ is the file's size when it was taken
+  // (0 while none is): only accesses below it may trust the lease, because a
+  // remapped region can be longer than the file was then.
+  FileLease lease_;
+  std::atomic<uint64_t> leased_size_{0};
+  // { stable: true }: the state at Map, and whether a change was seen.
+  FileState initial_state_ = {0, 0};
+  std::atomic<bool> changed_{false};
   std::atomic<bool> closed_{false};
   int pins_ = 0;  // owning JS thread only
   // The file's state at the end of the owner's last validated access (or at

@@ -245,6 +245,11 @@ const withAliases = (names) => [...new Set(names.flatMap((name) => [name, alias(
  */
 const METHODS = [
   { name: 'open', on: 'module', kind: 'sync', args: [arbPath, arbOpenOptions], twin: 'fs.openSync' },
+  // Adapters (src/adapters.ts), made `over` the subject's view or file, then used once.
+  { name: 'arrayBufferSource', on: 'module', over: 'view', kind: 'sync', args: [arbOffset, arbOffset], twin: 'subarray' },
+  { name: 'asyncArrayBufferSource', on: 'module', over: 'view', kind: 'async', args: [arbOffset, arbOffset], twin: 'subarray' },
+  { name: 'fsReader', on: 'module', over: 'file', kind: 'sync', args: [arbTarget, arbOffset, arbOffset, arbOffset] },
+  { name: 'fsReader.readAsync', on: 'module', over: 'file', kind: 'async', args: [arbTarget, arbOffset, arbOffset, arbOffset, arbAsyncOptions] },
   // MappedFile
   { name: 'view', on: 'file', kind: 'sync', args: [arbOffset, arbOffset] },
   { name: 'fileSize', on: 'file', kind: 'sync', args: [] },
@@ -277,6 +282,8 @@ const METHODS = [
   { name: 'copyAsync', on: 'view', kind: 'async', args: [arbTarget, arbOffset, arbOffset, arbOffset, arbAsyncOptions], twin: 'copy' },
   { name: 'snapshot', on: 'view', kind: 'sync', args: [] },
   { name: 'snapshotAsync', on: 'view', kind: 'async', args: [arbAsyncOptions] },
+  { name: 'arrayBuffer', on: 'view', kind: 'sync', args: [] },
+  { name: 'arrayBufferAsync', on: 'view', kind: 'async', args: [arbAsyncOptions] },
   { name: 'chunks', on: 'view', kind: 'iterator', args: [arbChunkSize] },
   { name: 'inspect', on: 'view', kind: 'sync', args: [] },  // util.inspect(view)
   { name: 'viewProperties', on: 'view', kind: 'sync', args: [] },
@@ -598,13 +605,14 @@ function describe(token) {
 function describeCase(testCase, index) {
   const { method, subject, args, count, extra } = testCase;
   const shown = [...args, extra].slice(0, count).map(describe).join(', ');
-  if (method.on === 'module') return `#${index} open(${shown})`;
+  if (method.on === 'module' && !method.over) return `#${index} open(${shown})`;
   const file = `${subject.file}${subject.file === 'truncated' || subject.file === 'grown' ? (subject.writable ? ' r+' : ' r') : ''}` +
     `${subject.validate === 'fault' ? ' fault' : ''}${subject.populate ? ' populate' : ''}${subject.grow ? ' grow' : ''}`;
-  const on = method.on === 'file' ? `file(${file})` : `file(${file}).view(at ${subject.at}, length ${subject.length})` +
+  const on = method.on === 'file' || method.over === 'file' ? `file(${file})` : `file(${file}).view(at ${subject.at}, length ${subject.length})` +
     `${subject.sub ? `.subarray(${subject.sub[0]}, ${subject.sub[1]})` : ''}`;
   const state = `${subject.closed ? ' [closed]' : ''}${subject.closeDuring ? ' [close during]' : ''}`;
-  return `#${index} ${on}${state}.${method.name}(${shown})`;
+  const call = method.over ? `->${method.name}(...).${method.name.endsWith('Source') ? 'slice' : 'read'}` : method.name;
+  return `#${index} ${on}${state}.${call}(${shown})`;
 }
 
 // ---------------------------------------------------------------- running a case
@@ -645,13 +653,13 @@ function makeContext(lib, fixtures, testCase) {
       for (const file of opened) file.close();
     },
   };
-  if (testCase.method.on === 'module') return ctx;
+  if (testCase.method.on === 'module' && !testCase.method.over) return ctx;
   const { subject } = testCase;
   const { file, afterView } = openSubject(lib, fixtures, subject);
   opened.push(file);
   ctx.file = file;
   ctx.size = file.size;
-  if (testCase.method.on === 'view') {
+  if (testCase.method.on === 'view' || testCase.method.over === 'view') {
     const at = mod(subject.at, file.size + 1);
     let view = file.view(at, mod(subject.length, file.size - at + 1));
     if (subject.sub) view = view.subarray(subject.sub[0], subject.sub[1]);
@@ -698,7 +706,11 @@ async function invoke(lib, testCase, ctx, args) {
 
 function callMethod(lib, method, ctx, args) {
   switch (method.on) {
-    case 'module': return lib.open(confinePath(args[0], ctx), ...args.slice(1));
+    case 'module':
+      if (method.over === 'view') return lib[method.name](ctx.view).slice(...args);
+      if (method.name === 'fsReader') return lib.fsReader(ctx.file).read(...args);
+      if (method.name === 'fsReader.readAsync') return lib.fsReader(ctx.file).readAsync(...args);
+      return lib.open(confinePath(args[0], ctx), ...args.slice(1));
     case 'file': {
       const { file } = ctx;
       if (method.name === 'dispose') return file[DISPOSE](...args);
@@ -905,7 +917,7 @@ async function runOne(lib, fixtures, testCase, index, report, record) {
       : classify(testCase, ctx, args, outcome);
     if (verdict.key) report.outcomes[verdict.key] = (report.outcomes[verdict.key] || 0) + 1;
     else record(describeCase(testCase, index), verdict.unexpected);
-    if (method.on === 'module' && outcome.returned) outcome.returned.close();
+    if (method.name === 'open' && outcome.returned) outcome.returned.close();
   } catch (error) {
     record(describeCase(testCase, index), `the fuzz harness failed: ${errorText(error)}`);
   } finally {

@@ -18,6 +18,13 @@
 //   full-disk   writes into the holes of a sparse file on a full tmpfs
 //   bad-input   scripts/fuzz-bad-input.js (random bad arguments)
 //   leak        open/view/snapshot/close cycles: descriptors, mappings, RSS
+//   lease-race  lease mode against a writer process that opens the file for
+//               writing (a break), truncates it and writes it back, each cycle
+//   lease-otrunc  the same with open(O_RDONLY|O_TRUNC) first: a truncation to 0
+//               with no break (the lease's hole 1)
+//   lease-stopped a reader stopped (SIGSTOP) past lease-break-time (lowered to
+//               1 s, then restored) while a writer truncates into a page and
+//               writes it back: the kernel revokes the lease (hole 2)
 //   raw         the truncation kind with the guard off (a raw mapping): it must
 //               die by SIGBUS; the comparison row
 //
@@ -574,9 +581,108 @@ async function leakChild({ count, dir, statusFile }) {
   save(tally);
 }
 
+
+// Lease mode against test/support/lease-writer.js in another process. count is
+// the writer's milliseconds; `injected` is its cycles (each breaks the lease,
+// or in 'otrunc' mode also truncates to 0 without a break).
+async function leaseRaceChild({ count, seed, dir, statusFile, mode }) {
+  const { open } = require(ROOT);
+  const random = prng(seed);
+  const LENGTH = 256 * 1024;
+  const file = path.join(dir, 'lease.bin');
+  fs.writeFileSync(file, patternBuffer(0, LENGTH));
+  const tally = newTally({ reads: 0, underLease: 0 });
+  const save = statusWriter(statusFile);
+  const mapped = open(file);
+  if (mapped.validationMethod !== 'lease') record(tally, `no lease (${mapped.validationMethod})`, 'lease');
+  const view = mapped.view();
+  const writer = spawn(process.execPath, [path.join(ROOT, 'test', 'support', 'lease-writer.js'), file,
+    String(LENGTH), String(count), mode], { stdio: ['ignore', 'pipe', 2] });
+  let output = '';
+  writer.stdout.on('data', (chunk) => { output += chunk; });
+  let running = true;
+  const exited = new Promise((resolve) => writer.on('exit', (code) => { running = false; resolve(code); }));
+  fs.writeFileSync(`${file}.go`, '');
+  while (running) {
+    const method = random.pick(READ_METHODS);
+    const start = random.int(LENGTH - 8);
+    const end = method === 'number' ? start + random.pick([1, 2, 4, 8]) : start + 1 + random.int(Math.min(LENGTH - start, 8 * PAGE));
+    if (mapped.validationMethod === 'lease') tally.underLease++;
+    await tryRead(tally, view, method, start, end, ['returned', 'MappedFileTruncated']);
+    tally.reads++;
+    if (tally.reads % 256 === 0) { save(tally); await new Promise(setImmediate); }
+  }
+  if (await exited !== 0) record(tally, 'writer failed', 'writer ok');
+  else tally.injected = JSON.parse(output).cycles;
+  mapped.close();
+  tally.final = true;
+  save(tally);
+}
+
+// Hole 2, count times: a reader (test/support/lease-reader.js) holding a lease
+// is stopped; a writer's open waits for the kernel to revoke the lease (1 s),
+// truncates into the middle of a page and keeps it so while the reader
+// resumes, then writes the pattern back. The reader's tally is merged here.
+async function leaseStoppedChild({ count, dir, statusFile }) {
+  const BREAK_TIME = '/proc/sys/fs/lease-break-time';
+  const saved = fs.readFileSync(BREAK_TIME, 'utf8');
+  const tally = newTally({ reads: 0 });
+  const save = statusWriter(statusFile);
+  const LENGTH = 8 * PAGE;
+  const file = path.join(dir, 'stopped.bin');
+  fs.writeFileSync(BREAK_TIME, '1');
+  try {
+    for (let i = 0; i < count; i++) {
+      fs.writeFileSync(file, patternBuffer(0, LENGTH));
+      const reader = spawn(process.execPath, [path.join(ROOT, 'test', 'support', 'lease-reader.js'), file, '2500'],
+        { stdio: ['ignore', 'pipe', 2] });
+      let output = '';
+      const mapped = new Promise((resolve) => reader.stdout.on('data', (chunk) => {
+        output += chunk;
+        if (output.includes('\n')) resolve(output.split('\n')[0]);
+      }));
+      const readerExit = new Promise((resolve) => reader.on('exit', (code, signal) => resolve({ code, signal })));
+      if (await mapped !== 'mapped lease') record(tally, 'no lease', 'lease');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      reader.kill('SIGSTOP');
+      const started = Date.now();
+      const fd = fs.openSync(file, 'r+');  // waits until the kernel revokes the stopped reader's lease
+      if (Date.now() - started < 900) record(tally, 'lease released while stopped', 'revoked');
+      fs.ftruncateSync(fd, LENGTH / 2 + 1);
+      tally.injected++;
+      reader.kill('SIGCONT');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      fs.writeSync(fd, patternBuffer(0, LENGTH), 0, LENGTH, 0);
+      fs.closeSync(fd);
+      const { code, signal } = await readerExit;
+      if (code !== 0) {
+        record(tally, signal ? `reader died by ${signal}` : `reader exit ${code}`, 'reader ok');
+        continue;
+      }
+      const result = JSON.parse(output.trim().split('\n').pop());
+      tally.reads += result.reads;
+      tally.bytesChecked += result.bytesChecked;
+      tally.wrongBytes += result.wrongBytes;
+      tally.firstWrong ??= result.firstWrong;
+      for (let r = 0; r < result.reads; r++) record(tally, 'returned', 'returned');
+      for (const [name, times] of Object.entries(result.errors)) {
+        for (let r = 0; r < times; r++) record(tally, name, 'MappedFileTruncated');
+      }
+      save(tally);
+    }
+  } finally {
+    fs.writeFileSync(BREAK_TIME, saved);
+  }
+  tally.final = true;
+  save(tally);
+}
+
 const CHILDREN = {
   truncation: truncationChild, raw: (options) => truncationChild({ ...options, raw: true }),
   eio: eioChild, vanish: vanishChild, 'full-disk': fullDiskChild, 'bad-input': badInputChild, leak: leakChild,
+  'lease-race': (options) => leaseRaceChild({ ...options, mode: 'rewrite' }),
+  'lease-otrunc': (options) => leaseRaceChild({ ...options, mode: 'otrunc' }),
+  'lease-stopped': leaseStoppedChild,
 };
 
 // ======================================================================
@@ -592,6 +698,12 @@ const KINDS = [
     unit: 'writes into holes', timeout: 300 },
   { kind: 'bad-input', label: 'bad input (`scripts/fuzz-bad-input.js`)', count: 100_000, unit: 'cases', timeout: 600 },
   { kind: 'leak', label: 'leak cycles (open, view, snapshot, close)', count: 100_000, unit: 'cycles', timeout: 300 },
+  { kind: 'lease-race', label: 'lease mode: a writer process breaks the lease, truncates, rewrites', count: 30_000,
+    unit: 'writer cycles', timeout: 120 },
+  { kind: 'lease-otrunc', label: 'lease mode: `open(O_RDONLY\\|O_TRUNC)` by another process (no break)', count: 30_000,
+    unit: 'writer cycles', timeout: 120 },
+  { kind: 'lease-stopped', label: 'lease mode: reader stopped past `lease-break-time` (kernel revokes)', count: 20,
+    unit: 'revoked leases', timeout: 300 },
   { kind: 'raw', label: '**raw mapping** (comparison: same-process truncation, no guard)', count: 20_000,
     unit: 'truncations', timeout: 120, raw: true },
 ];

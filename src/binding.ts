@@ -2,7 +2,7 @@
 // the local build/ from `npm install`) and tells it how to build our errors.
 import { join } from 'node:path';
 import {
-  MappedFileClosed, MappedFileIOError, MappedFileTruncated, outOfRange, readOnly, systemError,
+  MappedFileChanged, MappedFileClosed, MappedFileIOError, MappedFileTruncated, outOfRange, readOnly, systemError,
 } from './errors';
 
 export interface NativeMapping {
@@ -23,6 +23,8 @@ export interface NativeMapping {
   residency(offset: number, length: number): [number, number];
   fileSize(): number;
   mappedSize(): number;
+  /** A ValidationMethod of native/mapping.h: 0 lease, 1 fstat, 2 none. */
+  validationMethod(): number;
   close(): void;
 }
 
@@ -54,10 +56,15 @@ interface Binding {
   setAsyncPathForTesting(path: 0 | 1 | 2): void;
   /** [async accesses run on the calling thread, on the pool] since the process started. */
   asyncPathCounts(): [number, number];
+  setResumeThroughSigreturnForTesting(enabled: boolean): void;
+  setLeaseEpochCheckEnabledForTesting(enabled: boolean): void;
+  setLeaseWatcherPausedForTesting(paused: boolean): void;
+  /** Lease breaks the process's watcher thread has handled (tests count them). */
+  leaseBreaksHandled(): number;
 }
 
 // Error kinds, in step with ErrorKind in native/addon.cc.
-const enum ErrorKind { Truncated = 0, IO = 1, Closed = 2, OutOfRange = 3, System = 4, ReadOnly = 5 }
+const enum ErrorKind { Truncated = 0, IO = 1, Closed = 2, OutOfRange = 3, System = 4, ReadOnly = 5, Changed = 6 }
 
 function makeError(kind: ErrorKind, path: string, offset?: number, length?: number, fileSize?: number,
   errno?: number, syscall?: string, detail?: string): Error {
@@ -68,6 +75,7 @@ function makeError(kind: ErrorKind, path: string, offset?: number, length?: numb
     case ErrorKind.Closed: return new MappedFileClosed(details);
     case ErrorKind.System: return systemError(errno ?? 0, syscall ?? 'mmap', path, detail);
     case ErrorKind.ReadOnly: return readOnly(path);
+    case ErrorKind.Changed: return new MappedFileChanged(details);
     default: return outOfRange('offset', 'inside the mapping', offset);
   }
 }
@@ -81,3 +89,8 @@ binding.setErrorFactory(makeError);
 // Test-only switch used to prove that the fault tests can fail: with it, a
 // fault crashes the process exactly as an unguarded mapping would.
 if (process.env.SAFE_MMAP_TEST_DISABLE_GUARD === '1') binding.setGuardEnabledForTesting(false);
+// Test-only: leave the handler by siglongjmp, as the guard did before it
+// resumed through sigreturn, to prove test/fault-recovery-state can fail.
+if (process.env.SAFE_MMAP_TEST_RECOVER_IN_HANDLER === '1') binding.setResumeThroughSigreturnForTesting(false);
+// Test-only: trust a lease's epoch blindly, to prove test/lease-race can fail.
+if (process.env.SAFE_MMAP_TEST_DISABLE_LEASE_EPOCH_CHECK === '1') binding.setLeaseEpochCheckEnabledForTesting(false);

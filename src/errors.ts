@@ -57,6 +57,19 @@ export class MappedFileIOError extends MappedFileError {
   }
 }
 
+/**
+ * A file opened with { stable: true } changed in some way since it was opened
+ * (a writer opened it, or its size or ctime moved), so this and every later
+ * access refuse to mix two versions of it, even where the bytes are readable.
+ */
+export class MappedFileChanged extends MappedFileError {
+  constructor(details: MappedFileErrorDetails) {
+    super('ERR_MAPPED_FILE_CHANGED',
+      `'${details.path}' changed after it was opened with { stable: true }: ` +
+      `${describeRange(details)} would mix two versions of it`, details);
+  }
+}
+
 /** The MappedFile (or the file of a view) was closed. */
 export class MappedFileClosed extends MappedFileError {
   constructor(details: MappedFileErrorDetails) {

@@ -12,6 +12,12 @@ import { MappedView, ViewSource } from './view';
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
 export type ValidationMode = 'always' | 'fault';
+/**
+ * How 'always' mode learns that the file changed: 'lease', a kernel read
+ * lease (no system call per access); 'fstat', size and ctime around each
+ * access; 'none' with validate 'fault'.
+ */
+export type ValidationMethod = 'lease' | 'fstat' | 'none';
 export type OpenMode = 'r' | 'r+' | 'w+';
 export type Advice = 'normal' | 'sequential' | 'random' | 'willneed' | 'dontneed' | 'hugepage';
 
@@ -31,14 +37,29 @@ export interface OpenOptions {
   populate?: boolean;
   /** 'auto': an access past the mapping but inside the file remaps first. Default 'never'. */
   grow?: 'never' | 'auto';
+  /**
+   * One version of the file for the mapping's whole life: once the file
+   * changed in any way since open (a writer opened it, or its size or ctime
+   * moved), every access throws MappedFileChanged. Mode 'r' with validate
+   * 'always' only.
+   */
+  stable?: boolean;
+  /**
+   * false: never take a read lease; 'always' mode then checks with fstat
+   * around every access. A lease makes each writer's open or truncate wait
+   * for our watcher thread to let go of it (about 0.1 ms); default true.
+   */
+  lease?: boolean;
 }
 
 // In step with ValidationMode in native/mapping.h.
 const VALIDATION_MODES: Record<ValidationMode, number> = { always: 0, fault: 1 };
 // In step with Advice in native/mapping.h.
 const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage'];
+// In step with ValidationMethod in native/mapping.h.
+const VALIDATION_METHODS: readonly ValidationMethod[] = ['lease', 'fstat', 'none'];
 // In step with NativeMapping's flag bits in native/addon.cc.
-const WRITABLE = 1, POPULATE = 2, GROW = 4;
+const WRITABLE = 1, POPULATE = 2, GROW = 4, STABLE = 8, NO_LEASE = 16;
 
 // O_NONBLOCK so that opening a FIFO by mistake fails fast in the type check
 // instead of blocking until a writer appears. libuv adds O_CLOEXEC.
@@ -69,6 +90,8 @@ export class MappedFile implements ViewSource {
   readonly path: string;
   readonly validate: ValidationMode;
   readonly mode: OpenMode;
+  /** Whether it was opened with { stable: true }. */
+  readonly stable: boolean;
   #native: NativeMapping;
   #closed = false;
   #size: number;
@@ -77,13 +100,25 @@ export class MappedFile implements ViewSource {
   #position = 0;
 
   /** @internal Use open(). */
-  constructor(native: NativeMapping, path: string, validate: ValidationMode, mode: OpenMode, grow: boolean) {
+  constructor(native: NativeMapping, path: string, settings: OpenSettings) {
     this.#native = native;
     this.path = path;
     this.#size = native.mappedSize();
-    this.validate = validate;
-    this.mode = mode;
-    this.#grow = grow;
+    this.validate = settings.validate;
+    this.mode = settings.mode;
+    this.stable = settings.stable;
+    this.#grow = settings.grow;
+  }
+
+  /**
+   * How changes to the file are detected right now: 'lease' while a kernel
+   * read lease is held (no system call per access), 'fstat' where none can be
+   * had or after a writer broke it (taken again once the file is left alone),
+   * 'none' with validate 'fault'. 'closed' after close().
+   */
+  get validationMethod(): ValidationMethod | 'closed' {
+    if (this.#closed) return 'closed';
+    return VALIDATION_METHODS[this.#native.validationMethod()];
   }
 
   /** Number of bytes mapped: the file's size at open, or at the last refresh(). */
@@ -255,9 +290,9 @@ export function open(path: string | Buffer | URL, options?: OpenOptions): Mapped
   try {
     if (settings.mode === 'w+') ftruncateSync(fd, settings.size);  // sparse: no blocks written
     const flags = (settings.mode === 'r' ? 0 : WRITABLE) | (settings.populate ? POPULATE : 0) |
-      (settings.grow ? GROW : 0);
+      (settings.grow ? GROW : 0) | (settings.stable ? STABLE : 0) | (settings.lease ? 0 : NO_LEASE);
     const native = new binding.NativeMapping(fd, VALIDATION_MODES[settings.validate], displayPath, flags);
-    return new MappedFile(native, displayPath, settings.validate, settings.mode, settings.grow);
+    return new MappedFile(native, displayPath, settings);
   } finally {
     // The mapping keeps a duplicate of its own. This one is Node's to track
     // (a worker closes leftover fs descriptors at exit), so fs closes it.
@@ -265,12 +300,19 @@ export function open(path: string | Buffer | URL, options?: OpenOptions): Mapped
   }
 }
 
-interface OpenSettings { validate: ValidationMode; mode: OpenMode; size: number; populate: boolean; grow: boolean }
+interface OpenSettings {
+  validate: ValidationMode; mode: OpenMode; size: number; populate: boolean; grow: boolean; stable: boolean;
+  lease: boolean;
+}
 
 function readOpenOptions(options: unknown): OpenSettings {
-  if (options === undefined) return { validate: 'always', mode: 'r', size: 0, populate: false, grow: false };
+  if (options === undefined) {
+    return { validate: 'always', mode: 'r', size: 0, populate: false, grow: false, stable: false, lease: true };
+  }
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
-  const { validate = 'always', mode = 'r', size, populate = false, grow = 'never' } = options as OpenOptions;
+  const {
+    validate = 'always', mode = 'r', size, populate = false, grow = 'never', stable = false, lease = true,
+  } = options as OpenOptions;
   // typeof first: hasOwnProperty would coerce the value to a key, and some
   // values (a typed array over a detached buffer) throw a TypeError without a code there.
   if (typeof validate !== 'string' || !Object.prototype.hasOwnProperty.call(VALIDATION_MODES, validate)) {
@@ -283,7 +325,13 @@ function readOpenOptions(options: unknown): OpenSettings {
   else if (size !== undefined) throw invalidArgValue('options.size', size, "is only for mode 'w+'");
   if (typeof populate !== 'boolean') throw invalidArgType('options.populate', 'of type boolean', populate);
   if (grow !== 'never' && grow !== 'auto') throw invalidArgValue('options.grow', grow, "must be one of: 'never', 'auto'");
-  return { validate, mode, size: size ?? 0, populate, grow: grow === 'auto' };
+  if (typeof stable !== 'boolean') throw invalidArgType('options.stable', 'of type boolean', stable);
+  // A writable mapping changes its own file, and 'fault' mode watches nothing.
+  if (stable && (mode !== 'r' || validate !== 'always')) {
+    throw invalidArgValue('options.stable', stable, "needs mode 'r' and validate 'always'");
+  }
+  if (typeof lease !== 'boolean') throw invalidArgType('options.lease', 'of type boolean', lease);
+  return { validate, mode, size: size ?? 0, populate, grow: grow === 'auto', stable, lease };
 }
 
 function toDisplayPath(path: string | Buffer | URL): string {

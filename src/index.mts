@@ -16,9 +16,18 @@ export const MappedFileIOError: Cjs['MappedFileIOError'] = safeMmap.MappedFileIO
 export type MappedFileIOError = import('./index.js').MappedFileIOError;
 export const MappedFileClosed: Cjs['MappedFileClosed'] = safeMmap.MappedFileClosed;
 export type MappedFileClosed = import('./index.js').MappedFileClosed;
+export const MappedFileChanged: Cjs['MappedFileChanged'] = safeMmap.MappedFileChanged;
+export type MappedFileChanged = import('./index.js').MappedFileChanged;
 export const MappedReadStream: Cjs['MappedReadStream'] = safeMmap.MappedReadStream;
 export type MappedReadStream = import('./index.js').MappedReadStream;
 export const AbortError: Cjs['AbortError'] = safeMmap.AbortError;
 export type AbortError = import('./index.js').AbortError;
-export type { ReadStreamOptions, AsyncOptions, OpenOptions, ReadOptions, ReadResult, ValidationMode, MappedFileErrorDetails } from './index.js';
+export const arrayBufferSource: Cjs['arrayBufferSource'] = safeMmap.arrayBufferSource;
+export const asyncArrayBufferSource: Cjs['asyncArrayBufferSource'] = safeMmap.asyncArrayBufferSource;
+export const fsReader: Cjs['fsReader'] = safeMmap.fsReader;
+export type { ArrayBufferSource, AsyncArrayBufferSource, FsReader } from './index.js';
+export type {
+  ReadStreamOptions, AsyncOptions, OpenOptions, ReadOptions, ReadResult, ValidationMode, ValidationMethod,
+  MappedFileErrorDetails,
+} from './index.js';
 export default safeMmap;

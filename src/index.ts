@@ -1,11 +1,13 @@
 export { open, MappedFile } from './file';
-export type { OpenOptions, ReadOptions, ReadResult, ValidationMode } from './file';
+export type { OpenOptions, ReadOptions, ReadResult, ValidationMode, ValidationMethod } from './file';
 export { MappedView } from './view';
 export { MappedReadStream } from './stream';
 export type { ReadStreamOptions } from './stream';
 export { AbortError } from './async';
 export type { AsyncOptions } from './async';
 export {
-  MappedFileError, MappedFileTruncated, MappedFileIOError, MappedFileClosed,
+  MappedFileError, MappedFileTruncated, MappedFileIOError, MappedFileClosed, MappedFileChanged,
 } from './errors';
 export type { MappedFileErrorDetails } from './errors';
+export { arrayBufferSource, asyncArrayBufferSource, fsReader } from './adapters';
+export type { ArrayBufferSource, AsyncArrayBufferSource, FsReader } from './adapters';

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const SCRIPT = join(__dirname, '..', 'scripts', 'reliability.js');
-const KINDS = ['truncation', 'race', 'eio', 'vanish', 'full-disk', 'bad-input', 'leak', 'raw'];
+const KINDS = ['truncation', 'race', 'eio', 'vanish', 'full-disk', 'bad-input', 'leak', 'lease-race', 'lease-otrunc',
+  'lease-stopped', 'raw'];
 
 interface Row {
   kind: string;

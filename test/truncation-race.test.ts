@@ -6,7 +6,7 @@ import { startTruncator } from './support/processes';
 import { TempDir } from './support/files';
 // The reader is plain JS so that the worker test can run the same code.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { readUnderRace } = require('./support/race-reader');
+const { readUnderRace } = require('./support/race-reader.cjs');
 
 const FILE_LENGTH = 1 << 20;
 const RACE_MS = 3000;

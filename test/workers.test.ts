@@ -18,7 +18,7 @@ interface Tally {
 
 /** Starts a reader worker; `mapped` settles once it has mapped the file, `tally` when it is done. */
 function startReaderWorker(path: string): { mapped: Promise<void>; tally: Promise<Tally> } {
-  const worker = new Worker(join(__dirname, 'support', 'race-reader.js'), {
+  const worker = new Worker(join(__dirname, 'support', 'race-reader.cjs'), {
     workerData: { raceReader: true, path, milliseconds: RACE_MS, validate: 'always' },
   });
   let onMapped: () => void;

@@ -1,11 +1,12 @@
 // Running program B (the truncator) and small node scripts as child processes.
 import { spawn, spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const PACKAGE_ROOT = join(__dirname, '..', '..');
 
 export interface Truncator {
-  /** Starts the truncate-and-rewrite loop (the readers have mapped the file by now). */
+  /** Starts the truncate-and-rewrite loop (the readers have mapped the file by now) by creating <path>.go. */
   go(): void;
   /** Resolves with the number of truncate-and-rewrite cycles once it ends by itself. */
   finished: Promise<{ cycles: number }>;
@@ -15,8 +16,25 @@ export interface Truncator {
 
 /** Spawns the truncator (program B) on `path`; it runs for `milliseconds` after go(). */
 export function startTruncator(path: string, fileLength: number, milliseconds: number): Truncator {
-  const child = spawn(process.execPath, [join(__dirname, 'truncator.js'), path, String(fileLength), String(milliseconds)],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
+  return startWriter('truncator.js', path, [String(fileLength), String(milliseconds)]);
+}
+
+/**
+ * Spawns the lease race's writer (lease-writer.js), which opens the file for
+ * writing afresh each cycle, so that a reader's lease is taken and broken
+ * again and again. `finished` also carries the longest open it saw.
+ */
+export function startLeaseWriter(path: string, fileLength: number, milliseconds: number,
+  mode: 'rewrite' | 'otrunc' = 'rewrite'): Truncator & { finished: Promise<{ cycles: number; maxOpenMs: number }> } {
+  return startWriter('lease-writer.js', path, [String(fileLength), String(milliseconds), mode]) as
+    Truncator & { finished: Promise<{ cycles: number; maxOpenMs: number }> };
+}
+
+/** Spawns a race writer on `path`; go() creates <path>.go, which it waits for (wait-for-go.js). */
+function startWriter(script: string, path: string, args: string[]): Truncator {
+  const goFile = `${path}.go`;
+  rmSync(goFile, { force: true });
+  const child = spawn(process.execPath, [join(__dirname, script), path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stopped = false;
   const finished = new Promise<{ cycles: number }>((resolve, reject) => {
     let output = '';
@@ -25,12 +43,13 @@ export function startTruncator(path: string, fileLength: number, milliseconds: n
     child.on('exit', (code, signal) => {
       if (code === 0) resolve(JSON.parse(output));
       else if (stopped) resolve({ cycles: NaN });
-      else reject(new Error(`truncator exited with ${code ?? signal}`));
+      else reject(new Error(`${script} exited with ${code ?? signal}`));
     });
   });
   return {
     finished,
-    go: () => { child.stdin.end('go\n'); },
+    // Synchronous, so that it takes effect even when the caller reads without yielding.
+    go: () => { writeFileSync(goFile, ''); },
     stop: () => { stopped = true; child.kill('SIGKILL'); },
   };
 }

@@ -1,6 +1,8 @@
 // The reader side of the race tests, usable on the main thread or in a
 // worker: reads random ranges of a pattern file in a loop for a bounded time
 // and tallies what came back. Requires the compiled package (lib/).
+// .cjs: Deno loads a worker's .js file as an ES module, where require and
+// __dirname do not exist.
 'use strict';
 const { join } = require('node:path');
 const { open } = require(join(__dirname, '..', '..'));
@@ -17,9 +19,12 @@ function patternByte(offset) {
 function readUnderRace(path, milliseconds, { validate = 'always', stopAtFirstWrong = false, onMapped = () => {} } = {}) {
   const file = open(path, { validate });
   const view = file.view();
-  onMapped(file.size);
+  onMapped(file.size, file);
   const target = Buffer.alloc(64 * 1024);
-  const tally = { mappedLength: file.size, reads: 0, bytesChecked: 0, wrongBytes: 0, errors: {}, firstWrong: null };
+  const tally = {
+    mappedLength: file.size, reads: 0, bytesChecked: 0, wrongBytes: 0, errors: {}, firstWrong: null,
+    methods: {},  // file.validationMethod, sampled every 64 reads
+  };
   const check = (bytes, start) => {
     tally.bytesChecked += bytes.length;
     for (let i = 0; i < bytes.length; i++) {
@@ -32,6 +37,7 @@ function readUnderRace(path, milliseconds, { validate = 'always', stopAtFirstWro
   const deadline = Date.now() + milliseconds;
   let round = 0;
   while (Date.now() < deadline && !(stopAtFirstWrong && tally.wrongBytes > 0)) {
+    if (round % 64 === 0) tally.methods[file.validationMethod] = (tally.methods[file.validationMethod] || 0) + 1;
     const offset = Math.floor(Math.random() * view.length);
     const length = Math.min(1 + Math.floor(Math.random() * target.length), view.length - offset);
     try {

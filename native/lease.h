@@ -1,0 +1,82 @@
+// Read leases: the change signal that replaces the per-access fstat.
+//
+// While this process holds a read lease on a file (fcntl F_SETLEASE F_RDLCK),
+// every truncate(2) and every open of the file for writing, by any process
+// including this one, first breaks the lease and then waits until we release
+// it. A process-wide watcher thread hears each break, advances the lease's
+// epoch and only then releases it, so no change can begin before the epoch
+// moved. An access that finds the same epoch before and after its work, with
+// the watcher known to be running, read one state of the file: a few loads
+// instead of a system call.
+//
+// The lease never replaces the guard: the file can still shrink or fault
+// under a held lease (../shared/background/leases.md, holes 1-4); mapping.cc
+// keeps the guard around every access and classifies faults by fstat.
+//
+// This header and lease.cc are the only code that knows about leases, their
+// signal and their thread (as guard.* alone knows about SIGBUS).
+#pragma once
+
+#include <cstdint>
+
+namespace safe_mmap {
+
+struct LeaseSlot;  // lease.cc: a lock-free table entry the watcher can reach
+
+// The lease of one FileMapping's own descriptor. Acquire, Retake and Release
+// run on the owning JS thread; Begin, Confirm and Distrust on any thread.
+class FileLease {
+ public:
+  FileLease() = default;
+  ~FileLease() { Release(); }
+  FileLease(const FileLease&) = delete;
+  FileLease& operator=(const FileLease&) = delete;
+
+  // Takes a read lease on fd (opened O_RDONLY) when its filesystem is on the
+  // allowlist (every change to the inode goes through this kernel) and the
+  // kernel grants it. false means fstat mode: EAGAIN (someone has the file
+  // open for writing), EACCES (not the owner, no CAP_LEASE), EINVAL, an
+  // unlisted filesystem, a full table, or no watcher thread.
+  bool Acquire(int fd);
+  // Acquire again after a break: not before 10 ms have passed since the
+  // owner first found it gone, then at most once per backoff interval (10 ms,
+  // doubling to 1 s while attempts fail), so fstat mode stays cheap.
+  bool Retake();
+  // Before an access: true when the lease is held and unbroken; *token is
+  // what Confirm compares against.
+  bool Begin(uint64_t* token) const;
+  // After the access's work: true when no break happened since Begin and
+  // the watcher drained its signals recently enough that a lease the kernel
+  // revoked by timeout (hole 2) would have been seen.
+  bool Confirm(uint64_t token) const;
+  // The file changed or faulted under the lease with no break (hole 1:
+  // O_RDONLY|O_TRUNC; hole 4: I/O errors): stop trusting it.
+  void Distrust();
+  // Releases the lease; call before the descriptor is closed, or every
+  // writer would wait the whole lease-break-time. Idempotent.
+  void Release();
+  bool held() const;
+  // Breaks the watcher handled for this lease since the first Acquire.
+  uint64_t breaks() const;
+
+ private:
+  LeaseSlot* slot_ = nullptr;
+  int fd_ = -1;
+  uint64_t epoch_ = 0;         // the slot's epoch when the lease was taken
+  uint64_t breaks_at_start_ = 0;
+  bool acquired_once_ = false;
+  uint64_t lost_at_ms_ = 0;  // when Retake first found the lease gone
+  uint64_t next_attempt_ms_ = 0;
+  uint64_t backoff_ms_ = 10;
+};
+
+// Test hooks. With the epoch check off, a lease once taken is trusted for
+// good, breaks or not (Begin, Confirm and held ignore state and epoch):
+// test/lease-race shows its oracle then sees wrong bytes. The count is every break the watcher handled in this process.
+void SetLeaseEpochCheckEnabledForTesting(bool enabled);
+// Stops the watcher between rounds, as a stopped or frozen process would:
+// test/lease-race shows that a lease the kernel then revokes is not trusted.
+void SetLeaseWatcherPausedForTesting(bool paused);
+uint64_t LeaseBreaksHandled();
+
+}  // namespace safe_mmap

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The fault tests under Bun and Deno: jest itself runs under each runtime
+# (both run it, in band as jest.config.js asks), so the test files are the very
+# ones `npm test` runs under Node, and every child process they spawn through
+# process.execPath (truncator, runNodeScript, loaders) is that runtime too.
+#
+#   bash test/runtimes/run.sh [results_dir]
+#
+# Installs the pinned runtimes from test/runtimes/package-lock.json (npm
+# packages `bun` and `deno`, whose platform packages hold the real binaries),
+# then writes <results_dir>/bun.json and <results_dir>/deno.json (jest's JSON:
+# numPassedTests, numFailedTests, numRuntimeErrorTestSuites) and prints one
+# "runtime: N passed, N failed" line each. Exits non-zero when any failed.
+# Needs what the Node suite needs (root, /dev/fuse, libfuse3-dev, tmpfs) and the
+# package built (npm ci) first.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+results_dir=${1:-$(mktemp -d)}
+mkdir -p "$results_dir"
+
+# The fault cases: same-process and cross-process truncation in both modes,
+# workers, EIO on faultfs and on a full tmpfs, the async forms, the stream,
+# search under truncation, signal chaining, the thread state a caught fault
+# must leave intact (PKRU: the crash Deno had), and loading by require / import.
+FAULT_TESTS=(
+  test/truncation-same-process.test.ts
+  test/truncation-race.test.ts
+  test/workers.test.ts
+  test/faultfs.test.ts
+  test/io-error.test.ts
+  test/async.test.ts
+  test/read-stream.test.ts
+  test/search-truncation.test.ts
+  test/signal-chaining.test.ts
+  test/fault-recovery-state.test.ts
+  test/runtime-loading.test.ts
+)
+
+npm ci --prefix "$here" --no-audit --no-fund </dev/null >/dev/null
+bun="$here/node_modules/.bin/bun"
+deno="$here/node_modules/.bin/deno"
+
+cd "$root"
+status=0
+for runtime in bun deno; do
+  case $runtime in
+    bun) command=("$bun" --bun) ;;  # --bun: jest's `#!/usr/bin/env node` must not bring Node back
+    deno) command=("$deno" run --allow-all) ;;
+  esac
+  echo "runtimes: $runtime $("${command[0]}" --version | head -n 1)"
+  results="$results_dir/$runtime.json"
+  rm -f "$results"
+  SAFE_MMAP_EXPECTED_RUNTIME=$runtime NO_COLOR=1 \
+    "${command[@]}" node_modules/jest/bin/jest.js --json --outputFile="$results" "${FAULT_TESTS[@]}" </dev/null \
+    || status=$?
+  # A runtime that died before jest wrote its results counts as a failed file.
+  if [[ ! -s $results ]]; then
+    echo '{"numPassedTests":0,"numFailedTests":0,"numRuntimeErrorTestSuites":1}' >"$results"
+    status=1
+  fi
+  node -e '
+    const [runtime, file] = process.argv.slice(1);
+    const r = JSON.parse(require("node:fs").readFileSync(file, "utf8"));
+    const failed = (r.numFailedTests || 0) + (r.numRuntimeErrorTestSuites || 0);
+    console.log(`${runtime}: ${r.numPassedTests || 0} passed, ${failed} failed`);
+  ' "$runtime" "$results"
+done
+exit "$status"
