@@ -227,7 +227,9 @@ class FileMapping {
   // Any thread holding a pin. With no_wait (non-null), each read is
   // preadv2(RWF_NOWAIT), which since Linux 5.9 implies IOCB_NOIO: it copies
   // only what the page cache holds, starts no I/O (not even readahead) and
-  // waits for none; *no_wait then says whether it got everything.
+  // waits for none; *no_wait then says whether it got everything. A
+  // { stable: true } mapping is read through AccessFromPool instead (and
+  // answers kUnsupported to no_wait), so that a change is still kChanged.
   AccessResult CopyByRead(uint64_t offset, uint64_t length, uint8_t* destination,
                           NoWait* no_wait = nullptr);
 };

@@ -4,6 +4,7 @@
 // they use the accesses in mapping.cc and add no state.
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -35,6 +36,10 @@ ssize_t ReadNoWait(int fd, uint8_t* destination, uint64_t length, uint64_t offse
   errno = EOPNOTSUPP;
   return -1;
 #endif
+}
+
+void PlainCopy(uint8_t* mapped, size_t length, void* destination) {
+  memcpy(destination, mapped, length);
 }
 
 }  // namespace
@@ -100,6 +105,16 @@ AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* 
                                      NoWait* no_wait) {
   if (no_wait != nullptr) *no_wait = NoWait::kDone;
   if (closed()) return {AccessStatus::kClosed, -1, 0};
+  // { stable: true } fails every access once anything changed since Map
+  // (AccessStable), which the seqlock below does not know: such a file is
+  // read through its own accesses only.
+  if (options_.stable) {
+    if (no_wait != nullptr) {
+      *no_wait = NoWait::kUnsupported;
+      return Ok();
+    }
+    return AccessFromPool(offset, length, PlainCopy, destination);
+  }
   const Region* region = region_.load(std::memory_order_acquire);
   const uint64_t end = offset + length;
   FileState state;
