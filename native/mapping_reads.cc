@@ -77,10 +77,11 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
   // every read that the file still holds. 'fault' checks nothing after the
   // work, so it asks first.
   uint64_t end = mapped_size();
-  if (options_.mode != ValidationMode::kAlways) {
-    AccessResult size = CurrentFileSize();
-    if (size.status != AccessStatus::kOk) return size;
-    end = std::min(end, uint64_t(size.file_size));
+  const bool checks_after = options_.mode == ValidationMode::kAlways;
+  FileState before;
+  if (!checks_after) {
+    if (int error_number = ReadFileState(&before)) return IOError(-1, error_number);
+    end = std::min(end, before.size);
   }
   for (int attempt = 0; attempt < 4; ++attempt) {
     const uint64_t n = position >= end ? 0 : std::min(length, end - position);
@@ -91,6 +92,18 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
         : CopyByRead(position, n, static_cast<uint8_t*>(context),
                      reach == Reach::kNoWaitRead ? no_wait : nullptr);
     if (no_wait != nullptr && *no_wait != NoWait::kDone) return result;
+    if (result.status == AccessStatus::kIOError && !checks_after) {
+      // 'fault' judges a fault by the size after it: a file truncated under
+      // the copy and regrown before that look reads as an I/O error. When
+      // the file changed since the read began, it was such a race: read
+      // again against what the file is now.
+      FileState now;
+      if (int error_number = ReadFileState(&now)) return IOError(-1, error_number);
+      if (now == before) return result;
+      before = now;
+      end = std::min(mapped_size(), now.size);
+      continue;
+    }
     if (result.status != AccessStatus::kTruncated || result.file_size < 0) {
       if (result.status == AccessStatus::kOk) *count = n;
       return result;
