@@ -208,6 +208,50 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
       notes.push(`Cold cache skipped: could not evict the file (${error.message.split('\n')[0]}).`);
     }
 
+    // 7. One read in flight, as `for (...) await fh.read(...)` is written:
+    // hot, then cold (evicted before each round, as the cold case above).
+    await oneInFlightGroups({ filePath, fd, always, fileSize, rounds, few, progress, groups, notes, warm });
+
+    // 8. fs-style sync reads at random positions: file.read against fs.readSync.
+    for (const [size, count, span] of [[4, TINY_READS, Math.min(HOT_REGION, fileSize)],
+      [4 * KiB, 20_000, Math.min(COPY_REGION, fileSize)], [64 * KiB, 2_000, Math.min(COPY_REGION, fileSize)]]) {
+      if (span < size) continue;
+      warm(span);
+      const target = Buffer.alloc(size);
+      const positions = Float64Array.from({ length: count }, () => Math.floor(Math.random() * (span - size + 1)));
+      groups.push(await compare({
+        title: `fs-style read: ${sizeName(size)} at random positions, hot ${sizeName(span)}`,
+        baseline: 'fs.readSync',
+        bytesPerOperation: size,
+        rounds: size === 4 ? rounds : few,
+        progress,
+        cases: {
+          'fs.readSync': () => { for (const at of positions) sink ^= fs.readSync(fd, target, 0, size, at); return count; },
+          "file.read, 'always'": () => { for (const at of positions) sink ^= always.read(target, 0, size, at); return count; },
+          "file.read, 'fault'": () => { for (const at of positions) sink ^= fault.read(target, 0, size, at); return count; },
+        },
+      }));
+    }
+
+    // 9. Small streams (a zip entry's header is 46 bytes), each opened and read to the end.
+    for (const size of [46, 4 * KiB]) {
+      if (fileSize < size) continue;
+      const streams = 300;
+      const range = { start: 0, end: size - 1 };
+      const consume = async (stream) => { for await (const chunk of stream) sink ^= chunk[0]; };
+      groups.push(await compare({
+        title: `Small stream: ${sizeName(size)}, read to the end, hot`,
+        baseline: 'fs.createReadStream',
+        bytesPerOperation: size,
+        rounds: few,
+        progress,
+        cases: {
+          'fs.createReadStream': async () => { for (let i = 0; i < streams; i++) await consume(fs.createReadStream(filePath, range)); return streams; },
+          'file.createReadStream': async () => { for (let i = 0; i < streams; i++) await consume(always.createReadStream(range)); return streams; },
+        },
+      }));
+    }
+
     // Async copies: 1 MiB chunks, 4 in flight; streams into a no-op Writable.
     const asyncRegion = Math.min(ASYNC_REGION, fileSize);
     warm(asyncRegion);
@@ -260,6 +304,68 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
   // The README cookbook's recipes, on data of their own in scratchDir (bench/recipes.js).
   if (writes) groups.push(...await recipeGroups({ scratchDir, rounds: few, progress, notes }));
   return { file: { path: filePath, size: fileSize }, groups, notes, sink: sink & 1 };
+}
+
+// One read in flight at a time, awaited: fs.read, FileHandle.read, copyAsync
+// and file.readAsync, at 4 KiB, 64 KiB and 1 MiB; hot, then after eviction.
+async function oneInFlightGroups({ filePath, fd, always, fileSize, rounds, few, progress, groups, notes, warm }) {
+  const handle = await fsPromises.open(filePath, 'r');
+  const view = always.view();
+  const fsRead = (target, length, at) => new Promise((resolve, reject) =>
+    fs.read(fd, target, 0, length, at, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
+  const loop = (region, chunk, target, read) => async () => {
+    let count = 0;
+    for (let at = 0; at < region; at += chunk, count++) await read(target, Math.min(chunk, region - at), at);
+    return count;
+  };
+  const casesFor = (region, chunk, target, wrap) => ({
+    'fs.read': wrap(loop(region, chunk, target, fsRead)),
+    'FileHandle.read': wrap(loop(region, chunk, target, (t, length, at) => handle.read(t, 0, length, at))),
+    "view.copyAsync, 'always'": wrap(loop(region, chunk, target, (t, length, at) => view.copyAsync(t, 0, at, at + length))),
+    "file.readAsync, 'always'": wrap(loop(region, chunk, target, (t, length, at) => always.readAsync(t, 0, length, at))),
+  });
+  try {
+    for (const chunk of [4 * KiB, 64 * KiB, MiB]) {
+      // 4096 reads of 4 KiB, 1024 of 64 KiB, 64 of 1 MiB per round (on a large enough file).
+      const region = Math.min(fileSize, COPY_REGION, chunk * 4096);
+      if (region < chunk) continue;
+      const target = Buffer.alloc(chunk);
+      warm(region);
+      groups.push(await compare({
+        title: `One read in flight: ${sizeName(chunk)} chunks, awaited in turn, hot ${sizeName(region)}`,
+        baseline: 'fs.read',
+        bytesPerOperation: chunk,
+        rounds: few,
+        progress,
+        cases: casesFor(region, chunk, target, (run) => run),
+      }));
+    }
+    let worstResidency = 0;
+    const coldRegion = Math.min(fileSize, 32 * MiB);
+    try {
+      for (const chunk of [4 * KiB, 64 * KiB, MiB]) {
+        if (coldRegion < chunk) continue;
+        const target = Buffer.alloc(chunk);
+        const evicted = (run) => ({
+          before: () => { worstResidency = Math.max(worstResidency, evict(filePath, [always])); },
+          run,
+        });
+        groups.push(await compare({
+          title: `One read in flight, cold: ${sizeName(chunk)} chunks of ${sizeName(coldRegion)} after eviction`,
+          baseline: 'fs.read',
+          bytesPerOperation: chunk,
+          rounds: few,
+          progress,
+          cases: casesFor(coldRegion, chunk, target, evicted),
+        }));
+      }
+      notes.push(`One read in flight, cold: at most ${(worstResidency * 100).toFixed(1)}% of the file's pages were still cached after eviction.`);
+    } catch (error) {
+      notes.push(`One read in flight, cold, skipped: could not evict the file (${error.message.split('\n')[0]}).`);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 // Writes, on a scratch file: random 8-byte writes; 64 KiB sequential writes made durable.
@@ -324,6 +430,14 @@ function checkTargets(groups) {
     const raw = row(chunkTitle, 'unguarded mmap memcpy');
     return copy && raw ? copy.nsPerOperation / raw.nsPerOperation - 1 : undefined;
   };
+  // One row against another row of the same group (not the baseline).
+  const between = (titleStart, name, against) => {
+    const group = groups.find((candidate) => candidate.title.startsWith(titleStart));
+    const row = (rowName) => group?.rows.find((candidate) => candidate.name === rowName);
+    return row(name) && row(against) ? row(against).nsPerOperation / row(name).nsPerOperation : undefined;
+  };
+  const inFlight = (size) => `One read in flight: ${size} `;
+  const inFlightCold = (size) => `One read in flight, cold: ${size} `;
   const milliseconds = (titleStart, name) => {
     const found = row(titleStart, name);
     return found ? found.nsPerOperation / 1e6 : undefined;
@@ -344,6 +458,18 @@ function checkTargets(groups) {
     ['Search vs readFileSync + Buffer#indexOf', ratio('Search', 'view.indexOf'), '≥', 5],
     ['copyAsync vs fs.read, 1 MiB × 4', ratio('Async copy', 'view.copyAsync'), '≥', 1.5],
     ['createReadStream vs fs.createReadStream', ratio('Stream', 'file.createReadStream'), '≥', 1.5],
+    ['One in flight, hot 4 KiB: copyAsync vs fs.read', ratio(inFlight('4 KiB'), "view.copyAsync, 'always'"), '≥', 5],
+    ['One in flight, hot 64 KiB: copyAsync vs fs.read', ratio(inFlight('64 KiB'), "view.copyAsync, 'always'"), '≥', 4],
+    ['One in flight, hot 4 KiB: copyAsync vs FileHandle.read', between(inFlight('4 KiB'), "view.copyAsync, 'always'", 'FileHandle.read'), '≥', 5],
+    ['One in flight, hot 64 KiB: copyAsync vs FileHandle.read', between(inFlight('64 KiB'), "view.copyAsync, 'always'", 'FileHandle.read'), '≥', 4],
+    ['One in flight, hot 4 KiB: readAsync vs FileHandle.read', between(inFlight('4 KiB'), "file.readAsync, 'always'", 'FileHandle.read'), '≥', 5],
+    ['One in flight, hot 64 KiB: readAsync vs FileHandle.read', between(inFlight('64 KiB'), "file.readAsync, 'always'", 'FileHandle.read'), '≥', 4],
+    ...['4 KiB', '64 KiB', '1 MiB'].flatMap((size) => [
+      [`One in flight, cold ${size}: copyAsync vs fs.read`, ratio(inFlightCold(size), "view.copyAsync, 'always'"), '≥', 1],
+      [`One in flight, cold ${size}: readAsync vs FileHandle.read`, between(inFlightCold(size), "file.readAsync, 'always'", 'FileHandle.read'), '≥', 1],
+    ]),
+    ['Small stream, 46 B, vs fs.createReadStream', ratio('Small stream: 46 B', 'file.createReadStream'), '≥', 1],
+    ['Small stream, 4 KiB, vs fs.createReadStream', ratio('Small stream: 4 KiB', 'file.createReadStream'), '≥', 1],
     ['Writer blocked by a leased reader, open for write p99 (ms)', milliseconds('Writer latency', 'open for write, lease held (p99)'), '≤', 1],
     ['Writer blocked by a leased reader, truncate p99 (ms)', milliseconds('Writer latency', 'truncate, lease held (p99)'), '≤', 1],
   ];

@@ -16,6 +16,7 @@
 #include "guard.h"
 #include "lease.h"
 #include "mapping.h"
+#include "pool.h"
 #include "search.h"
 
 namespace safe_mmap {
@@ -99,22 +100,6 @@ void Fill(uint8_t* mapped, size_t length, void* job_pointer) {
   }
 }
 
-struct SearchJob {
-  const uint8_t* needle;
-  size_t needle_length;
-  size_t from;
-  size_t alignment;
-  bool forward;
-  int64_t result;
-};
-
-void Search(uint8_t* source, size_t length, void* job_pointer) {
-  SearchJob* job = static_cast<SearchJob*>(job_pointer);
-  job->result = job->forward
-                    ? SearchForward(source, length, job->needle, job->needle_length, job->from, job->alignment)
-                    : SearchBackward(source, length, job->needle, job->needle_length, job->from, job->alignment);
-}
-
 struct CompareJob {
   const uint8_t* other;
   int result;
@@ -124,13 +109,6 @@ void Compare(uint8_t* source, size_t length, void* job_pointer) {
   CompareJob* job = static_cast<CompareJob*>(job_pointer);
   job->result = memcmp(source, job->other, length);
 }
-
-// A byte range for an error message, or none (fileSize() reads no range).
-struct ErrorRange {
-  bool present;
-  uint64_t offset;
-  uint64_t length;
-};
 
 Napi::Value NumberOrUndefined(Napi::Env env, bool present, double value) {
   return present ? Napi::Value(Napi::Number::New(env, value)) : env.Undefined();
@@ -147,6 +125,9 @@ ErrorKind KindOf(AccessStatus status) {
   }
 }
 
+}  // namespace
+
+// Declared in pool.h: the pool work rejects with these.
 // Builds the JS error for a failed access through the factory.
 Napi::Value MakeAccessError(Napi::Env env, const std::string& path, ErrorRange range,
                             const AccessResult& result) {
@@ -158,12 +139,16 @@ Napi::Value MakeAccessError(Napi::Env env, const std::string& path, ErrorRange r
        Napi::Number::New(env, result.error_number)});
 }
 
+namespace {
+
 void ThrowAccessError(Napi::Env env, const std::string& path, ErrorRange range,
                       const AccessResult& result) {
   Napi::Value error = MakeAccessError(env, path, range, result);
   if (env.IsExceptionPending()) return;
   Napi::Error(env, error).ThrowAsJavaScriptException();
 }
+
+}  // namespace
 
 // Builds an fs-style error ("EIO: i/o error, msync '/path'") through the factory.
 Napi::Value MakeSystemError(Napi::Env env, const std::string& path, const OsFailure& failure) {
@@ -174,154 +159,14 @@ Napi::Value MakeSystemError(Napi::Env env, const std::string& path, const OsFail
        failure.detail ? Napi::Value(Napi::String::New(env, failure.detail)) : env.Undefined()});
 }
 
+namespace {
+
 bool ThrowIfFailed(Napi::Env env, const std::string& path, const OsFailure& failure) {
   if (failure.error_number == 0) return false;
   Napi::Value error = MakeSystemError(env, path, failure);
   if (!env.IsExceptionPending()) Napi::Error(env, error).ThrowAsJavaScriptException();
   return true;
 }
-
-// flushAsync: msync on the thread pool, with the mapping pinned.
-class PoolFlush : public Napi::AsyncWorker {
- public:
-  PoolFlush(Napi::Env env, FileMapping* mapping, const std::string& path, Napi::Object owner,
-            uint64_t offset, uint64_t length)
-      : Napi::AsyncWorker(env, "safe-mmap"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        mapping_(mapping), path_(path), owner_(Napi::Persistent(owner)),
-        offset_(offset), length_(length) {}
-
-  Napi::Promise Start() {
-    Napi::Promise promise = deferred_.Promise();
-    if (!mapping_->Pin()) {
-      deferred_.Reject(MakeAccessError(Env(), path_, {true, offset_, length_},
-                                       {AccessStatus::kClosed, -1, 0}));
-      Destroy();
-      return promise;
-    }
-    Queue();
-    return promise;
-  }
-
- protected:
-  void Execute() override { failure_ = mapping_->Flush(offset_, length_); }
-  void OnOK() override {
-    mapping_->Unpin();
-    if (failure_.error_number != 0) return deferred_.Reject(MakeSystemError(Env(), path_, failure_));
-    deferred_.Resolve(Env().Undefined());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  FileMapping* mapping_;
-  std::string path_;
-  Napi::ObjectReference owner_;  // keeps mapping_ alive
-  uint64_t offset_;
-  uint64_t length_;
-  OsFailure failure_{0, nullptr, nullptr};
-};
-
-// Reads the abort flag that JS sets (Atomics.store) in a SharedArrayBuffer.
-bool AbortRequested(const int32_t* flag) {
-  return flag != nullptr && __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
-}
-
-// One access run on a libuv thread-pool thread, settling a Promise. It is
-// created and settled on the JS thread; only Execute() runs on the pool, and
-// it touches no JS value: the destination, needle and abort flag are raw
-// pointers into memory kept alive by the references held here. The mapping
-// is pinned from creation to settlement, so close() meanwhile only marks it
-// closed (queued work then reports MappedFileClosed) and the unmap waits.
-class PoolAccess : public Napi::AsyncWorker {
- public:
-  enum class Resolution { kBuffer, kCount, kPosition };
-
-  PoolAccess(Napi::Env env, FileMapping* mapping, const std::string& path, Napi::Object owner,
-             uint64_t offset, uint64_t length, MappedWork work, Resolution resolution)
-      : Napi::AsyncWorker(env, "safe-mmap"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        mapping_(mapping),
-        path_(path),
-        owner_(Napi::Persistent(owner)),
-        offset_(offset),
-        length_(length),
-        work_(work),
-        resolution_(resolution) {}
-
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
-  // Objects whose memory the work uses, kept alive until settlement.
-  void KeepAlive(Napi::Object object) { kept_.push_back(Napi::Persistent(object)); }
-  // Where a copy goes, inside `holder` (kept alive; the result for kBuffer).
-  void SetDestination(uint8_t* destination, Napi::Object holder) {
-    copy_destination_ = destination;
-    destination_holder_ = Napi::Persistent(holder);
-  }
-  void SetSearch(std::vector<uint8_t> needle, size_t from, bool forward, size_t alignment) {
-    needle_ = std::move(needle);
-    search_ = SearchJob{needle_.data(), needle_.size(), from, alignment, forward, kNotFound};
-  }
-  void SetAbortFlag(const int32_t* flag) { abort_flag_ = flag; }
-
-  // Pins the mapping and queues the work, or settles at once when closed.
-  Napi::Promise Start() {
-    if (!mapping_->Pin()) {
-      deferred_.Reject(MakeAccessError(Env(), path_, {true, offset_, length_},
-                                       {AccessStatus::kClosed, -1, 0}));
-      Napi::Promise promise = deferred_.Promise();
-      Destroy();
-      return promise;
-    }
-    Napi::Promise promise = deferred_.Promise();
-    Queue();
-    return promise;
-  }
-
- protected:
-  void Execute() override {
-    if (AbortRequested(abort_flag_)) {
-      aborted_ = true;
-      return;
-    }
-    void* context = resolution_ == Resolution::kPosition ? static_cast<void*>(&search_)
-                                                         : static_cast<void*>(copy_destination_);
-    result_ = mapping_->AccessFromPool(offset_, length_, work_, context);
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    mapping_->Unpin();
-    // An aborted operation resolves with undefined; the JS side, which sees
-    // the signal, turns that into an AbortError.
-    if (aborted_) return deferred_.Resolve(env.Undefined());
-    if (result_.status != AccessStatus::kOk) {
-      return deferred_.Reject(MakeAccessError(env, path_, {true, offset_, length_}, result_));
-    }
-    switch (resolution_) {
-      case Resolution::kBuffer: return deferred_.Resolve(destination_holder_.Value());
-      case Resolution::kCount: return deferred_.Resolve(Napi::Number::New(env, double(length_)));
-      case Resolution::kPosition: return deferred_.Resolve(Napi::Number::New(env, double(search_.result)));
-    }
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  FileMapping* mapping_;
-  std::string path_;
-  Napi::ObjectReference owner_;  // the NativeMapping: keeps mapping_ alive
-  std::vector<Napi::ObjectReference> kept_;
-  Napi::ObjectReference destination_holder_;
-  uint64_t offset_;
-  uint64_t length_;
-  MappedWork work_;
-  Resolution resolution_;
-  uint8_t* copy_destination_ = nullptr;
-  std::vector<uint8_t> needle_;
-  SearchJob search_{};
-  const int32_t* abort_flag_ = nullptr;
-  bool aborted_ = false;
-  AccessResult result_{AccessStatus::kOk, -1, 0};
-};
 
 // The arguments of a call from `first` on. The slot functions pass their
 // arguments after the slot to the NativeMapping method.
@@ -381,6 +226,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
         {InstanceMethod<&NativeMapping::SnapshotAsync>("snapshotAsync"),
          InstanceMethod<&NativeMapping::CopyToAsync>("copyToAsync"),
          InstanceMethod<&NativeMapping::IndexOfAsync>("indexOfAsync"),
+         InstanceMethod<&NativeMapping::ReadAtAsync>("readAtAsync"),
          InstanceMethod<&NativeMapping::FileSize>("fileSize"),
          InstanceMethod<&NativeMapping::MappedSize>("mappedSize"),
          InstanceMethod<&NativeMapping::ValidationMethodOf>("validationMethod"),
@@ -560,11 +406,20 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   }
 
   // The abort flag argument: an Int32Array over a SharedArrayBuffer, or null.
-  static const int32_t* AbortFlagOf(Napi::Value value, PoolAccess* access) {
+  // Returns the flag's memory and sets *holder to the array (kept alive).
+  static const int32_t* AbortFlagOf(Napi::Value value, Napi::Object* holder) {
     if (!value.IsTypedArray()) return nullptr;
     Napi::Int32Array flag = value.As<Napi::Int32Array>();
-    access->KeepAlive(flag);
+    *holder = flag;
     return flag.Data();
+  }
+
+  // Starts an asynchronous access (pool.h's StartAccess: at once on this
+  // thread when the pages are resident, else on the pool).
+  Napi::Value StartAsync(Napi::Env env, AccessPlan plan, Napi::Object holder, Napi::Value abort_flag) {
+    Napi::Object abort_holder;
+    plan.abort_flag = AbortFlagOf(abort_flag, &abort_holder);
+    return StartAccess(env, &mapping_, path_, Value(), plan, holder, abort_holder);
   }
 
   // snapshotAsync(offset, length, abortFlag) -> Promise<Buffer>
@@ -574,26 +429,35 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
     Napi::Buffer<uint8_t> copy = Napi::Buffer<uint8_t>::New(env, size_t(length));
     if (env.IsExceptionPending()) return Napi::Value();
-    auto* access = new PoolAccess(env, &mapping_, path_, Value(), offset, length, CopyOut,
-                                  PoolAccess::Resolution::kBuffer);
-    access->SetDestination(copy.Data(), copy);
-    access->SetAbortFlag(AbortFlagOf(info[2], access));
-    return access->Start();
+    AccessPlan plan{offset, length, CopyOut, AccessPlan::Resolution::kBuffer};
+    plan.destination = copy.Data();
+    plan.plain_copy = true;
+    return StartAsync(env, plan, copy, info[2]);
   }
 
   // copyToAsync(target, targetStart, offset, length, abortFlag) -> Promise<number>
   Napi::Value CopyToAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Uint8Array target = info[0].As<Napi::Uint8Array>();
     uint64_t offset, length;
-    if (!ReadRange(info, 2, &offset, &length)) return Napi::Value();
-    uint8_t* destination = DestinationIn(env, target, info[1].As<Napi::Number>().Int64Value(), length);
-    if (destination == nullptr) return Napi::Value();
-    auto* access = new PoolAccess(env, &mapping_, path_, Value(), offset, length, CopyOut,
-                                  PoolAccess::Resolution::kCount);
-    access->SetDestination(destination, target);
-    access->SetAbortFlag(AbortFlagOf(info[4], access));
-    return access->Start();
+    uint8_t* destination;
+    if (!CopyArguments(info, &offset, &length, &destination)) return Napi::Value();
+    AccessPlan plan{offset, length, CopyOut, AccessPlan::Resolution::kCount};
+    plan.destination = destination;
+    plan.plain_copy = true;
+    return StartAsync(env, plan, info[0].As<Napi::Object>(), info[4]);
+  }
+
+  // readAtAsync(target, targetStart, position, length, abortFlag) ->
+  // Promise<bytes read>: fs-style, up to the file's end (ReadAt).
+  Napi::Value ReadAtAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint64_t position, length;
+    uint8_t* destination;
+    if (!CopyArguments(info, &position, &length, &destination)) return Napi::Value();
+    AccessPlan plan{position, length, CopyOut, AccessPlan::Resolution::kReadCount};
+    plan.destination = destination;
+    plan.plain_copy = true;
+    return StartAsync(env, plan, info[0].As<Napi::Object>(), info[4]);
   }
 
   // indexOfAsync(offset, length, needle, from, forward, alignment, abortFlag)
@@ -606,13 +470,32 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     const bool forward = info[4].ToBoolean().Value();
     const size_t alignment = info[5].As<Napi::Number>().Uint32Value() == 2 ? 2 : 1;
     if (env.IsExceptionPending()) return Napi::Value();
-    auto* access = new PoolAccess(env, &mapping_, path_, Value(), offset, length, Search,
-                                  PoolAccess::Resolution::kPosition);
-    // The needle is copied: the caller may change its Uint8Array meanwhile.
-    access->SetSearch(std::vector<uint8_t>(needle.Data(), needle.Data() + needle.ByteLength()),
-                      from, forward, alignment);
-    access->SetAbortFlag(AbortFlagOf(info[6], access));
-    return access->Start();
+    if (needle.ByteLength() == 0) {  // the JS side never asks; the search needs >= 1 byte
+      Napi::RangeError::New(env, "empty needle").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    AccessPlan plan{offset, length, Search, AccessPlan::Resolution::kPosition};
+    // On the pool path PoolAccess copies the needle: the caller may change
+    // its Uint8Array meanwhile.
+    plan.search = SearchJob{needle.Data(), needle.ByteLength(), from, alignment, forward, kNotFound};
+    return StartAsync(env, plan, Napi::Object(), info[6]);
+  }
+
+  // readAt(target, targetStart, position, length) -> bytes read: pread's
+  // contract, short at the end of the file and 0 past it
+  // (FileMapping::AccessUpToEnd).
+  Napi::Value ReadAt(const Arguments& info) {
+    Napi::Env env = info.Env();
+    uint64_t position, length, count;
+    uint8_t* destination;
+    if (!CopyArguments(info, &position, &length, &destination)) return Napi::Value();
+    AccessResult result = mapping_.AccessUpToEnd(position, length, CopyOut, destination,
+                                                 FileMapping::Reach::kOwner, &count);
+    if (result.status != AccessStatus::kOk) {
+      ThrowAccessError(env, path_, {true, position, length}, result);
+      return Napi::Value();
+    }
+    return Napi::Number::New(env, double(count));
   }
 
   // writeFrom(source, sourceStart, offset, length): copies source bytes into
@@ -693,6 +576,7 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     uint64_t offset, length;
     if (!ReadRange(info, 1, &offset, &length)) return Napi::Value();
     if (ThrowIfClosed(env, {true, offset, length})) return Napi::Value();
+    ForgetResidency();  // 'dontneed' drops pages the fast path may remember
     ThrowIfFailed(env, path_, mapping_.Advise(advice, offset, length));
     return Napi::Value();
   }
@@ -772,6 +656,7 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                  InstanceMethod<&SafeMmapAddon::Read>("read"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::CopyTo>>("copyTo"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::Snapshot>>("snapshot"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::ReadAt>>("readAt"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::IndexOf>>("indexOf"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::CompareWith>>("compare"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::WriteFrom>>("writeFrom"),
@@ -781,6 +666,8 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                  InstanceMethod<&SafeMmapAddon::SetErrorFactory>("setErrorFactory"),
                  InstanceMethod<&SafeMmapAddon::SetGuardEnabled>(
                      "setGuardEnabledForTesting"),
+                 InstanceMethod<&SafeMmapAddon::SetAsyncPath>("setAsyncPathForTesting"),
+                 InstanceMethod<&SafeMmapAddon::AsyncPaths>("asyncPathCounts"),
                  InstanceMethod<&SafeMmapAddon::SetResumeThroughSigreturn>(
                      "setResumeThroughSigreturnForTesting"),
                  InstanceMethod<&SafeMmapAddon::SetLeaseEpochCheckEnabled>(
@@ -823,6 +710,27 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
   Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
     StateOf(info.Env())->make_error = Napi::Persistent(info[0].As<Napi::Function>());
     return info.Env().Undefined();
+  }
+
+  // setAsyncPathForTesting(0 auto | 1 calling thread | 2 pool): pool.h's AsyncPath.
+  Napi::Value SetAsyncPath(const Napi::CallbackInfo& info) {
+    const int32_t path = info[0].As<Napi::Number>().Int32Value();
+    if (path < 0 || path > 2) {
+      Napi::RangeError::New(info.Env(), "bad async path").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    SetAsyncPathForTesting(AsyncPath(path));
+    return info.Env().Undefined();
+  }
+
+  // asyncPathCounts() -> [on the calling thread, on the pool]
+  Napi::Value AsyncPaths(const Napi::CallbackInfo& info) {
+    double calling_thread, pool;
+    AsyncPathCounts(&calling_thread, &pool);
+    Napi::Array counts = Napi::Array::New(info.Env(), 2);
+    counts.Set(uint32_t(0), Napi::Number::New(info.Env(), calling_thread));
+    counts.Set(uint32_t(1), Napi::Number::New(info.Env(), pool));
+    return counts;
   }
 
   Napi::Value SetGuardEnabled(const Napi::CallbackInfo& info) {

@@ -185,6 +185,53 @@ class FileMapping {
   // seqlock costs one fstat per access instead of two. Only the owning JS
   // thread reads or writes it; pool accesses observe their own.
   FileState last_state_ = {0, 0};
+
+ public:
+  // ---- For the async fast path and fs-style reads, in mapping_reads.cc.
+  // They use the accesses above and the region, and add no state.
+
+  // Whether every page holding [offset, offset + length) is in the page cache
+  // and mapped inside the current region (mincore), so that touching the
+  // range will not wait for I/O. It never blocks: mincore reads page-cache
+  // state and faults nothing in. False when closed, outside the mapping, or
+  // mincore fails. A page can be evicted right after it answers; then the
+  // access that follows blocks on that fault (it stays guarded and correct).
+  // Any thread.
+  bool RangeResident(uint64_t offset, uint64_t length) const;
+
+  // How an access reaches the bytes: the owner thread's Access, a pool
+  // thread's AccessFromPool, or (a pool thread, plain copies only) CopyByRead.
+  // kNoWaitRead: CopyByRead with RWF_NOWAIT, from any thread (the fast path).
+  enum class Reach { kOwner, kPool, kPoolByRead, kNoWaitRead };
+  // What a kNoWaitRead copy did: done (see the result), or stopped because a
+  // page is not in the page cache, or the file system cannot say (EOPNOTSUPP).
+  enum class NoWait { kDone, kWouldBlock, kUnsupported };
+
+  // pread(2)'s contract over the mapping: runs work over [position, position
+  // + n), n = min(length, end - position) where end is the file's current
+  // size within the mapping, and stores n in *count (0 at or past the end,
+  // with no work run). When the file shrinks under the access, the read is
+  // repeated against the new size, so a truncation gives a short count as
+  // pread does; kTruncated only when the file keeps changing. With
+  // kPoolByRead, context is the destination and work is ignored.
+  AccessResult AccessUpToEnd(uint64_t position, uint64_t length, MappedWork work,
+                             void* context, Reach reach, uint64_t* count,
+                             NoWait* no_wait = nullptr);
+
+  // The copy of [offset, offset + length) into destination with pread(2) on
+  // the mapping's descriptor instead of through the mapping, with the same
+  // answers as AccessFromPool: kTruncated past the mapping or the file's
+  // end, the seqlock around it, kIOError for a failed read. For large copies
+  // of cold ranges on the pool: one read(2) reads ahead as far as the kernel
+  // likes, where faults read around each page, and no page table is filled.
+  // Any thread holding a pin. With no_wait (non-null), each read is
+  // preadv2(RWF_NOWAIT), which since Linux 5.9 implies IOCB_NOIO: it copies
+  // only what the page cache holds, starts no I/O (not even readahead) and
+  // waits for none; *no_wait then says whether it got everything. A
+  // { stable: true } mapping is read through AccessFromPool instead (and
+  // answers kUnsupported to no_wait), so that a change is still kChanged.
+  AccessResult CopyByRead(uint64_t offset, uint64_t length, uint8_t* destination,
+                          NoWait* no_wait = nullptr);
 };
 
 }  // namespace safe_mmap

@@ -149,4 +149,11 @@ int64_t SearchBackward(const uint8_t* haystack, size_t haystack_length, const ui
   }
 }
 
+void Search(uint8_t* source, size_t length, void* job_pointer) {
+  SearchJob* job = static_cast<SearchJob*>(job_pointer);
+  job->result = job->forward
+                    ? SearchForward(source, length, job->needle, job->needle_length, job->from, job->alignment)
+                    : SearchBackward(source, length, job->needle, job->needle_length, job->from, job->alignment);
+}
+
 }  // namespace safe_mmap

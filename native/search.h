@@ -24,4 +24,17 @@ int64_t SearchBackward(const uint8_t* haystack, size_t haystack_length,
                        const uint8_t* needle, size_t needle_length, size_t from,
                        size_t alignment);
 
+// A search run as MappedWork (mapping.h) over mapped bytes: the sync
+// indexOf and the pool's both use it.
+struct SearchJob {
+  const uint8_t* needle;
+  size_t needle_length;
+  size_t from;
+  size_t alignment;
+  bool forward;
+  int64_t result;
+};
+
+void Search(uint8_t* source, size_t length, void* job_pointer);
+
 }  // namespace safe_mmap

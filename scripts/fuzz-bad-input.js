@@ -14,7 +14,7 @@
 //   - a TypeError/RangeError without a code only where the same call on what
 //     the README says the method behaves like throws the same class and
 //     message: a Buffer of the view's length (a Uint8Array for set()), or fs
-//     for open() and createReadStream(). These are V8's own coercion errors
+//     for open(), read()/readAsync() (fs.readSync) and createReadStream(). These are V8's own coercion errors
 //     ("Cannot convert a Symbol value to a number"), which Buffer throws too.
 // Anything else is unexpected: an error without a code that Buffer would not
 // throw (a bug like "Cannot read properties of undefined"), a code with the
@@ -26,7 +26,7 @@
 // Errors are classified by constructor.name and `code`, never instanceof,
 // because jest's realm differs from Node's.
 //
-// Async methods (flushAsync, snapshotAsync, copyAsync, indexOfAsync...) are
+// Async methods (flushAsync, snapshotAsync, copyAsync, indexOfAsync, readAsync...) are
 // awaited. They are `async` functions, so argument errors become rejections,
 // as the README says; a synchronous throw from one is counted as unexpected
 // (none has been seen). createReadStream() throws synchronously for bad
@@ -189,6 +189,16 @@ const arbStreamOptions = fc.oneof({ arbitrary: fc.record({
   signal: fc.constantFrom(...SIGNAL_KINDS),
 }).map((r) => tok('streamOptions', r)), weight: 4 }, { arbitrary: fc.constant(undefined), weight: 1 });
 
+// read()/readAsync(): fs.readSync's (buffer, offset, length, position) and (buffer, options).
+const arbReadPosition = fc.oneof({ arbitrary: arbOffset, weight: 4 }, { arbitrary: fc.constantFrom(null, -1, undefined), weight: 2 },
+  { arbitrary: arbBigInt, weight: 1 });
+const arbReadOptions = fc.record({
+  offset: fc.option(field(arbOffset), { nil: undefined }), length: fc.option(field(arbOffset), { nil: undefined }),
+  position: fc.option(field(arbReadPosition), { nil: undefined }),
+}).map((r) => tok('readOptions', r));
+const arbReadOffsetOrOptions = fc.oneof({ arbitrary: arbOffset, weight: 3 }, { arbitrary: arbReadOptions, weight: 2 },
+  { arbitrary: fc.constant(null), weight: 1 });
+
 // open(): paths of every kind and form, and options with every field.
 const FILE_PATH_KINDS = ['target', 'target', 'created', 'protected', 'protectedLink', 'emptyFile', 'procFile'];
 const OTHER_PATH_KINDS = ['missing', 'missingDir', 'dir', 'dot', 'devNull', 'devZero', 'fifo', 'notDir', 'tooLong',
@@ -248,6 +258,8 @@ const METHODS = [
   { name: 'flushAsync', on: 'file', kind: 'async', args: [arbOffset, arbOffset] },
   { name: 'advise', on: 'file', kind: 'sync', args: [arbAdvice, arbOffset, arbOffset] },
   { name: 'residency', on: 'file', kind: 'sync', args: [arbOffset, arbOffset] },
+  { name: 'read', on: 'file', kind: 'sync', args: [arbTarget, arbReadOffsetOrOptions, arbOffset, arbReadPosition], twin: 'fs.readSync' },
+  { name: 'readAsync', on: 'file', kind: 'async', args: [arbTarget, arbReadOffsetOrOptions, arbOffset, arbReadPosition], twin: 'fs.readSync' },
   { name: 'createReadStream', on: 'file', kind: 'stream', args: [arbStreamOptions], twin: 'fs.createReadStream' },
   { name: 'close', on: 'file', kind: 'sync', args: [] },
   { name: 'dispose', on: 'file', kind: 'sync', args: [] },  // file[Symbol.dispose]()
@@ -418,6 +430,13 @@ function materialize(token, ctx) {
         if (token[key] !== undefined) options[key] = materialize(token[key], ctx);
       }
       if (token.signal !== 'none') options.signal = token.signal === 'junk' ? 'signal' : makeSignal(token.signal, ctx);
+      return options;
+    }
+    case 'readOptions': {
+      const options = {};
+      for (const key of ['offset', 'length', 'position']) {
+        if (token[key] !== undefined) options[key] = materialize(token[key], ctx);
+      }
       return options;
     }
     case 'path': return makePath(token, ctx);
@@ -752,12 +771,15 @@ function documentedKey(error) {
 /**
  * The error (or null) of the same call on what the README says the method
  * behaves like: a Buffer of the view's length (a Uint8Array for set()), or
- * fs for open() and createReadStream(). The oracle for errors without a code.
+ * fs for open(), read()/readAsync() and createReadStream(). The oracle for errors without a code.
  */
 function twinOutcome(method, ctx, args) {
   try {
     if (method.twin === 'fs.openSync') {
       fs.closeSync(fs.openSync(confinePath(args[0], ctx), 'r'));
+    } else if (method.twin === 'fs.readSync') {
+      const fd = fs.openSync(ctx.fixtures.paths.ro, 'r');
+      try { fs.readSync(fd, ...args); } finally { fs.closeSync(fd); }
     } else if (method.twin === 'fs.createReadStream') {
       const stream = fs.createReadStream(ctx.fixtures.paths.ro, ...args);
       stream.on('error', () => {});

@@ -1,6 +1,7 @@
-// Async operations: options, AbortSignal handling. The work itself runs on
-// libuv's thread pool in the addon, behind the same guard; this module only
-// connects an AbortSignal to the flag the pool thread checks before it starts.
+// Async operations: options, AbortSignal handling. The work itself runs in
+// the addon behind the same guard, at once when the pages are resident, else
+// on libuv's thread pool; this module only connects an AbortSignal to the
+// flag the work checks before it starts.
 import { invalidArgType } from './errors';
 
 export interface AsyncOptions {

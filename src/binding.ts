@@ -13,6 +13,9 @@ export interface NativeMapping {
     abortFlag: Int32Array | null): Promise<number | undefined>;
   indexOfAsync(offset: number, length: number, needle: Uint8Array, from: number, forward: boolean,
     alignment: number, abortFlag: Int32Array | null): Promise<number | undefined>;
+  /** fs-style: copies up to `length` bytes at `position`, stopping at the file's end; resolves with the count. */
+  readAtAsync(target: Uint8Array, targetStart: number, position: number, length: number,
+    abortFlag: Int32Array | null): Promise<number | undefined>;
   flush(offset: number, length: number): void;
   flushAsync(offset: number, length: number): Promise<void>;
   refresh(): number;
@@ -38,6 +41,8 @@ interface Binding {
   readArguments: Float64Array;
   copyTo(slot: number, target: Uint8Array, targetStart: number, offset: number, length: number): number;
   snapshot(slot: number, offset: number, length: number): Buffer;
+  /** pread's contract: up to `length` bytes at `position`, short at the file's end, 0 past it. */
+  readAt(slot: number, target: Uint8Array, targetStart: number, position: number, length: number): number;
   /** Position of needle in [offset, offset + length) relative to offset, or -1. */
   indexOf(slot: number, offset: number, length: number, needle: Uint8Array, from: number, forward: boolean,
     alignment: number): number;
@@ -47,6 +52,10 @@ interface Binding {
   fill(slot: number, offset: number, length: number, pattern: Uint8Array): void;
   setErrorFactory(factory: typeof makeError): void;
   setGuardEnabledForTesting(enabled: boolean): void;
+  /** Where async accesses run: 0 as they should (resident: the calling thread), 1 the calling thread, 2 the pool. */
+  setAsyncPathForTesting(path: 0 | 1 | 2): void;
+  /** [async accesses run on the calling thread, on the pool] since the process started. */
+  asyncPathCounts(): [number, number];
   setResumeThroughSigreturnForTesting(enabled: boolean): void;
   setLeaseEpochCheckEnabledForTesting(enabled: boolean): void;
   setLeaseWatcherPausedForTesting(paused: boolean): void;

@@ -168,6 +168,10 @@ function formatReceivedNumber(value: unknown): string {
   if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) > 2 ** 32) {
     return addNumericalSeparator(String(value));
   }
+  // As Node: `9_223_372_036_854_775_808n` (a read position may be a bigint).
+  if (typeof value === 'bigint' && (value > 2n ** 32n || value < -(2n ** 32n))) {
+    return `${addNumericalSeparator(String(value))}n`;
+  }
   return inspect(value);
 }
 

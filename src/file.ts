@@ -3,7 +3,7 @@ import { closeSync, constants, ftruncateSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { binding, NativeMapping } from './binding';
 import { invalidArgType, invalidArgValue } from './errors';
-import { validateInteger } from './validate';
+import { readArguments, validateInteger } from './validate';
 import { MappedReadStream, ReadStreamOptions } from './stream';
 import { MappedView, ViewSource } from './view';
 
@@ -69,6 +69,22 @@ const OPEN_FLAGS: Record<OpenMode, number> = {
   'w+': constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_NONBLOCK,
 };
 
+/** The options-object form of read() and readAsync(), as fs.readSync's. */
+export interface ReadOptions {
+  /** Where in `buffer` the bytes go; default 0. */
+  offset?: number;
+  /** How many bytes to read at most; default the rest of `buffer` after `offset`. */
+  length?: number;
+  /** Where in the file; null, undefined or -1 (or a negative bigint): the current position, which the read advances. */
+  position?: number | bigint | null;
+}
+
+/** What readAsync() resolves with, as FileHandle.read. */
+export interface ReadResult<T extends NodeJS.ArrayBufferView> {
+  bytesRead: number;
+  buffer: T;
+}
+
 export class MappedFile implements ViewSource {
   /** The path as given to open(), as a string. */
   readonly path: string;
@@ -80,6 +96,8 @@ export class MappedFile implements ViewSource {
   #closed = false;
   #size: number;
   #grow: boolean;
+  // The current position of read()s without a position, as a descriptor's.
+  #position = 0;
 
   /** @internal Use open(). */
   constructor(native: NativeMapping, path: string, settings: OpenSettings) {
@@ -185,9 +203,62 @@ export class MappedFile implements ViewSource {
   }
 
   /**
+   * fs.readSync(fd, buffer, offset, length, position) over the mapping, with
+   * fs's arguments, forms (read(buffer, options)) and errors: copies up to
+   * `length` bytes at file `position` into `buffer` at `offset` and returns
+   * how many. The count is short at the end of the file and 0 past it, which
+   * is not an error. The end is the file's current size (fstat) within the
+   * mapping; with { grow: 'auto' } a read past the mapping but inside the
+   * file remaps first. A file truncated under the read gives a short count,
+   * as pread(2) would; MappedFileTruncated only when the file keeps changing
+   * through every retry, MappedFileIOError for an unreadable page.
+   * Bytes of `buffer` past the count may have been written by such a retry.
+   */
+  read<T extends NodeJS.ArrayBufferView>(buffer: T, offset?: number | ReadOptions | null, length?: number,
+    position?: number | bigint | null): number;
+  read(...args: unknown[]): number {
+    const read = readArguments(args[0], args[1], args[2], args[3], args.length);
+    if (read.length === 0) return 0;
+    const at = read.position ?? this.#position;
+    this.#growFor(at, read.length);
+    const count = binding.readAt(this.#native.slot, read.target, read.offset, at, read.length);
+    if (read.position === null) this.#position = at + count;
+    return count;
+  }
+
+  /**
+   * read() resolving with { bytesRead, buffer }, as FileHandle.read. When
+   * the pages are in memory the copy runs at once on the calling thread,
+   * else on the thread pool. Arguments are checked with fs.readSync's rules
+   * (FileHandle.read in Node 20 aborts the process on a fractional length;
+   * this rejects or truncates as readSync does). Do not touch `buffer`
+   * until it settles, nor run two position-less reads at once: the current
+   * position advances when a read settles.
+   */
+  readAsync<T extends NodeJS.ArrayBufferView>(buffer: T, offset?: number | ReadOptions | null, length?: number,
+    position?: number | bigint | null): Promise<ReadResult<T>>;
+  async readAsync(...args: unknown[]): Promise<ReadResult<NodeJS.ArrayBufferView>> {
+    const read = readArguments(args[0], args[1], args[2], args[3], args.length);
+    if (read.length === 0) return { bytesRead: 0, buffer: read.buffer };
+    const at = read.position ?? this.#position;
+    this.#growFor(at, read.length);
+    const bytesRead = (await this.#native.readAtAsync(read.target, read.offset, at, read.length, null)) as number;
+    if (read.position === null) this.#position = at + bytesRead;
+    return { bytesRead, buffer: read.buffer };
+  }
+
+  // { grow: 'auto' }: a read past the mapping maps the file's current size
+  // first when the file has grown (one fstat; mmap only then).
+  #growFor(position: number, length: number): void {
+    if (this.#grow && !this.#closed && position + length > this.#size && this.fileSize() > this.#size) this.refresh();
+  }
+
+  /**
    * A stream.Readable of [start, end] (inclusive, as fs.createReadStream),
-   * reading on the thread pool with backpressure. A fault becomes an 'error'
-   * event carrying MappedFileTruncated or MappedFileIOError.
+   * reading with snapshotAsync (the thread pool unless resident) with
+   * backpressure. A fault becomes an 'error' event carrying
+   * MappedFileTruncated or MappedFileIOError; at a truncation every byte
+   * still in the file is delivered first.
    */
   createReadStream(options?: ReadStreamOptions): MappedReadStream {
     return new MappedReadStream(this.view(), options);

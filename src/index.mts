@@ -27,6 +27,7 @@ export const asyncArrayBufferSource: Cjs['asyncArrayBufferSource'] = safeMmap.as
 export const fsReader: Cjs['fsReader'] = safeMmap.fsReader;
 export type { ArrayBufferSource, AsyncArrayBufferSource, FsReader } from './index.js';
 export type {
-  ReadStreamOptions, AsyncOptions, OpenOptions, ValidationMode, ValidationMethod, MappedFileErrorDetails,
+  ReadStreamOptions, AsyncOptions, OpenOptions, ReadOptions, ReadResult, ValidationMode, ValidationMethod,
+  MappedFileErrorDetails,
 } from './index.js';
 export default safeMmap;

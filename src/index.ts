@@ -1,5 +1,5 @@
 export { open, MappedFile } from './file';
-export type { OpenOptions, ValidationMode, ValidationMethod } from './file';
+export type { OpenOptions, ReadOptions, ReadResult, ValidationMode, ValidationMethod } from './file';
 export { MappedView } from './view';
 export { MappedReadStream } from './stream';
 export type { ReadStreamOptions } from './stream';

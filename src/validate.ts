@@ -1,8 +1,8 @@
 // The one place where arguments are checked. Every rule mirrors what Buffer
 // (lib/buffer.js) or fs does for the same parameter, so that a MappedView and
 // a Buffer holding the same bytes fail alike.
-import { isUint8Array } from 'node:util/types';
-import { bufferOutOfBounds, invalidArgType, outOfRange, unknownEncoding } from './errors';
+import { isArrayBufferView, isUint8Array } from 'node:util/types';
+import { bufferOutOfBounds, invalidArgType, invalidArgValue, outOfRange, unknownEncoding } from './errors';
 
 export function validateNumber(value: unknown, name: string): asserts value is number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
@@ -155,4 +155,73 @@ function searchStart(length: number, offset: number, needleLength: number, forwa
 export function encodingName(encoding: unknown): string | undefined {
   const name = (encoding as string) + '';
   return Buffer.isEncoding(name) ? name.toLowerCase() : undefined;
+}
+
+/** A read's arguments once fs.readSync's rules are applied. */
+export interface ReadArguments {
+  /** The caller's buffer, returned by readAsync as FileHandle.read returns it. */
+  buffer: NodeJS.ArrayBufferView;
+  /** The same memory as bytes. */
+  target: Uint8Array;
+  offset: number;
+  /** 0 means: read nothing, return 0 (fs answers before looking at the buffer's size). */
+  length: number;
+  /** A byte position, or null for the current position (fs: null, undefined, -1, a negative bigint). */
+  position: number | null;
+}
+
+const MIN_INT64 = -(2n ** 63n);
+const MAX_INT64 = 2n ** 63n - 1n;
+
+/**
+ * fs.readSync's argument rules (lib/fs.js readSync, Node 20), for
+ * MappedFile#read and #readAsync: read(buffer, offset, length, position) or
+ * read(buffer, options?). `argumentCount` is the call's arguments.length:
+ * with one or two arguments the second one is the options object, as fs
+ * reads it. A position past Number.MAX_SAFE_INTEGER (a bigint) is past any
+ * mapping, so it reads nothing.
+ */
+export function readArguments(buffer: unknown, offsetOrOptions: unknown, length: unknown, position: unknown,
+  argumentCount: number): ReadArguments {
+  if (!isArrayBufferView(buffer)) {
+    throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', buffer);
+  }
+  let offset = offsetOrOptions;
+  if (argumentCount <= 2 || typeof offsetOrOptions === 'object') {
+    if (offsetOrOptions !== undefined && offsetOrOptions !== null &&
+      (typeof offsetOrOptions !== 'object' || Array.isArray(offsetOrOptions))) {
+      throw invalidArgType('options', 'of type object', offsetOrOptions);
+    }
+    const options = (offsetOrOptions ?? {}) as { offset?: unknown; length?: unknown; position?: unknown };
+    offset = options.offset === undefined ? 0 : options.offset;
+    length = options.length === undefined ? buffer.byteLength - (offset as number) : options.length;
+    position = options.position === undefined ? null : options.position;
+  }
+  if (offset === undefined) offset = 0;
+  validateInteger(offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
+  const count = (length as number) | 0;  // fs: `length |= 0`
+  // fs answers 0 here before it looks further at the buffer (which may be a
+  // DataView over a detached ArrayBuffer, whose byteOffset throws).
+  if (count === 0) return { buffer, target: new Uint8Array(0), offset, length: 0, position: null };
+  if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written');
+  // lib/internal/fs/utils.js validateOffsetLengthRead
+  if (count < 0) throw outOfRange('length', '>= 0', count);
+  if (offset + count > buffer.byteLength) throw outOfRange('length', `<= ${buffer.byteLength - offset}`, count);
+  const target = isUint8Array(buffer) ? buffer : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  return { buffer, target, offset, length: count, position: readPosition(position) };
+}
+
+/** lib/internal/fs/utils.js validatePosition; null for the current position. */
+function readPosition(position: unknown): number | null {
+  if (position === null || position === undefined) return null;
+  if (typeof position === 'bigint') {
+    if (position < MIN_INT64 || position > MAX_INT64) {
+      throw outOfRange('position', `>= ${MIN_INT64} && <= ${MAX_INT64}`, position);
+    }
+    if (position < 0n) return null;  // fs reads at the current position for any negative one
+    return position > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(position);
+  }
+  if (typeof position !== 'number') throw invalidArgType('position', 'of type bigint or integer', position);
+  validateInteger(position, 'position', -1, Number.MAX_SAFE_INTEGER);
+  return position === -1 ? null : position;
 }

@@ -561,11 +561,13 @@ export class MappedView {
     await this.#source.native.flushAsync(this.byteOffset, this.length);
   }
 
-  // ---- Async forms: the same operations on libuv's thread pool, so that a
-  // page fault on a cold or slow file never stalls the event loop. Arguments
-  // and results are the synchronous forms'; errors become rejections.
+  // ---- Async forms: the same operations, run at once on this thread when
+  // the range's pages are in memory (the fast path: no thread-pool trip),
+  // else on libuv's thread pool, so that a page fault on a cold or slow file
+  // does not stall the event loop (native/pool.cc decides). Arguments and
+  // results are the synchronous forms'; errors become rejections.
 
-  /** snapshot() on the thread pool; its Buffer also owns an exactly-sized ArrayBuffer. */
+  /** snapshot(), asynchronously (at once when resident, else on the thread pool); its Buffer also owns an exactly-sized ArrayBuffer. */
   async snapshotAsync(options?: AsyncOptions): Promise<Buffer> {
     const signal = signalOf(options);
     if (this.length > MAX_BUFFER_LENGTH) throw bufferTooLarge(MAX_BUFFER_LENGTH);
@@ -573,12 +575,12 @@ export class MappedView {
       this.#source.native.snapshotAsync(this.byteOffset, this.length, abortFlag));
   }
 
-  /** arrayBuffer() on the thread pool: snapshotAsync()'s exactly-sized ArrayBuffer. */
+  /** arrayBuffer(), asynchronously: snapshotAsync()'s exactly-sized ArrayBuffer. */
   async arrayBufferAsync(options?: AsyncOptions): Promise<ArrayBuffer> {
     return (await this.snapshotAsync(options)).buffer;
   }
 
-  /** copy() on the thread pool. Do not touch target until the promise settles. */
+  /** copy(), asynchronously. Do not touch target until the promise settles. */
   async copyAsync(target: Uint8Array, targetStart?: number, sourceStart?: number, sourceEnd?: number,
     options?: AsyncOptions): Promise<number> {
     const signal = signalOf(options);
@@ -588,19 +590,19 @@ export class MappedView {
       this.byteOffset + range.from, range.count, abortFlag));
   }
 
-  /** indexOf() on the thread pool. */
+  /** indexOf(), asynchronously. */
   async indexOfAsync(value: string | number | Uint8Array, byteOffset?: number | BufferEncoding,
     encoding?: BufferEncoding, options?: AsyncOptions): Promise<number> {
     return this.#searchAsync(value, byteOffset, encoding, options, true);
   }
 
-  /** lastIndexOf() on the thread pool. */
+  /** lastIndexOf(), asynchronously. */
   async lastIndexOfAsync(value: string | number | Uint8Array, byteOffset?: number | BufferEncoding,
     encoding?: BufferEncoding, options?: AsyncOptions): Promise<number> {
     return this.#searchAsync(value, byteOffset, encoding, options, false);
   }
 
-  /** includes() on the thread pool. */
+  /** includes(), asynchronously. */
   async includesAsync(value: string | number | Uint8Array, byteOffset?: number | BufferEncoding,
     encoding?: BufferEncoding, options?: AsyncOptions): Promise<boolean> {
     return (await this.#searchAsync(value, byteOffset, encoding, options, true)) !== -1;

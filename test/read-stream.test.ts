@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream as fsCreateReadStream, truncateSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { MappedFileTruncated, open } from '../src';
+import { binding } from '../src/binding';
 import { PAGE, TempDir, patternBuffer } from './support/files';
 
 let dir: TempDir;
@@ -86,6 +87,50 @@ test.each(['always', 'fault'] as const)("validate '%s': a truncation during the 
   expect(Buffer.concat(received)).toEqual(patternBuffer(0, Buffer.concat(received).length));
   file.close();
 });
+
+test.each([
+  ['on the calling thread, validate fault', 1, 'fault'], ['on the pool, validate fault', 2, 'fault'],
+  ['on the calling thread, validate always', 1, 'always'], ['on the pool, validate always', 2, 'always'],
+] as const)(
+  'a stream cut mid-trip (%s) delivers exactly the bytes below the cut, as fs does, then MappedFileTruncated',
+  async (_, asyncPath, validate) => {
+    // The cut lies inside the second 1 MiB trip: that trip fails as a whole
+    // (in 'fault' mode by a SIGBUS past the end; 'always' sees the size
+    // first), then the stream fetches what is still in the file.
+    const cut = (1 << 20) + (1 << 19) + 123;
+    const path = dir.patternFile(`cut-${asyncPath}-${validate}`, 4 << 20);
+    const file = open(path, { validate });
+    binding.setAsyncPathForTesting(asyncPath);
+    try {
+      const stream = file.createReadStream({ highWaterMark: 64 * 1024 });
+      truncateSync(path, cut);
+      const received: Buffer[] = [];
+      const error = await new Promise<unknown>((resolve) => {
+        stream.on('data', (chunk: Buffer) => received.push(chunk));
+        stream.on('error', resolve);
+        stream.on('end', () => resolve('ended without error'));
+      });
+      expect(error).toBeInstanceOf(MappedFileTruncated);
+      const delivered = Buffer.concat(received);
+      expect(delivered.length).toBe(cut);
+      expect(delivered.equals(patternBuffer(0, cut))).toBe(true);
+      // fs.createReadStream on the cut file delivers the same bytes (and ends).
+      const fromFs: Buffer[] = [];
+      for await (const chunk of fsCreateReadStream(path)) fromFs.push(chunk);
+      expect(delivered.equals(Buffer.concat(fromFs))).toBe(true);
+
+      // The same through for await, which reads in paused mode.
+      const again: Buffer[] = [];
+      const failure = await (async () => {
+        for await (const chunk of file.createReadStream({ start: 1000 })) again.push(chunk);
+      })().then(() => 'ended without error', (caught) => caught);
+      expect(failure).toBeInstanceOf(MappedFileTruncated);
+      expect(Buffer.concat(again).equals(patternBuffer(1000, cut - 1000))).toBe(true);
+    } finally {
+      binding.setAsyncPathForTesting(0);
+      file.close();
+    }
+  });
 
 test('for await over the stream works, and an AbortSignal destroys it with AbortError', async () => {
   const path = dir.patternFile('abort', 1 << 20);
