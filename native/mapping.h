@@ -1,7 +1,8 @@
 // A shared mapping of one regular file, and the protocol that makes every
 // access to it either succeed on bytes that really are in the file or report
 // why not. The OS calls (fstat, mmap, mremap, msync, madvise, mincore, munmap,
-// close) live in mapping.cc; faults are caught through guard.h.
+// close) live in mapping.cc, the kernel hints (msync, madvise, mincore) in
+// mapping_hints.cc; faults are caught through guard.h.
 #pragma once
 
 #include <atomic>

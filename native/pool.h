@@ -11,24 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "js_errors.h"  // the pool work rejects with MakeAccessError, MakeSystemError
 #include "mapping.h"
 #include "search.h"
 
 namespace safe_mmap {
-
-// A byte range for an error message, or none (fileSize() reads no range).
-struct ErrorRange {
-  bool present;
-  uint64_t offset;
-  uint64_t length;
-};
-
-// The JS errors, built through the factory that src/binding.ts registers.
-// Defined in addon.cc, which holds the error plumbing.
-Napi::Value MakeAccessError(Napi::Env env, const std::string& path, ErrorRange range,
-                            const AccessResult& result);
-// An fs-style error ("EIO: i/o error, msync '/path'").
-Napi::Value MakeSystemError(Napi::Env env, const std::string& path, const OsFailure& failure);
 
 // Reads the abort flag that JS sets (Atomics.store) in a SharedArrayBuffer.
 bool AbortRequested(const int32_t* flag);

@@ -6,7 +6,7 @@ import {
 } from './errors';
 
 export interface NativeMapping {
-  /** Names this mapping to the binding's byte-moving functions (MappingSlots in native/addon.cc). */
+  /** Names this mapping to the binding's byte-moving functions (MappingSlots in native/addon_state.h). */
   readonly slot: number;
   snapshotAsync(offset: number, length: number, abortFlag: Int32Array | null): Promise<Buffer | undefined>;
   copyToAsync(target: Uint8Array, targetStart: number, offset: number, length: number,
@@ -63,7 +63,7 @@ interface Binding {
   leaseBreaksHandled(): number;
 }
 
-// Error kinds, in step with ErrorKind in native/addon.cc.
+// Error kinds, in step with ErrorKind in native/js_errors.cc.
 const enum ErrorKind { Truncated = 0, IO = 1, Closed = 2, OutOfRange = 3, System = 4, ReadOnly = 5, Changed = 6 }
 
 function makeError(kind: ErrorKind, path: string, offset?: number, length?: number, fileSize?: number,

@@ -58,7 +58,7 @@ const VALIDATION_MODES: Record<ValidationMode, number> = { always: 0, fault: 1 }
 const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage'];
 // In step with ValidationMethod in native/mapping.h.
 const VALIDATION_METHODS: readonly ValidationMethod[] = ['lease', 'fstat', 'none'];
-// In step with NativeMapping's flag bits in native/addon.cc.
+// In step with NativeMapping's flag bits in native/native_mapping.h.
 const WRITABLE = 1, POPULATE = 2, GROW = 4, STABLE = 8, NO_LEASE = 16;
 
 // O_NONBLOCK so that opening a FIFO by mistake fails fast in the type check

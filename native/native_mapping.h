@@ -1,0 +1,135 @@
+// NativeMapping, the JS wrapper (Napi::ObjectWrap) of one FileMapping: its
+// constructor maps the file, its methods are the bindings of one mapping.
+// Declared here so that addon.cc, which reaches the byte-moving methods
+// through the slot functions (MappingSlots), can name them; defined in
+// native_mapping.cc.
+#pragma once
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "addon_state.h"
+#include "copy_work.h"
+#include "js_errors.h"
+#include "mapping.h"
+#include "pool.h"
+
+namespace safe_mmap {
+
+// The arguments of a call from `first` on. The slot functions pass their
+// arguments after the slot to the NativeMapping method.
+class Arguments {
+ public:
+  Arguments(const Napi::CallbackInfo& info, size_t first) : info_(info), first_(first) {}
+  Arguments(const Napi::CallbackInfo& info) : Arguments(info, 0) {}  // NOLINT: all of them
+  Napi::Value operator[](size_t index) const { return info_[first_ + index]; }
+  Napi::Env Env() const { return info_.Env(); }
+
+ private:
+  const Napi::CallbackInfo& info_;
+  size_t first_;
+};
+
+class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+
+  // Flag bits of the constructor's fourth argument, in step with src/file.ts.
+  static constexpr int32_t kWritable = 1, kPopulate = 2, kGrow = 4, kStable = 8, kNoLease = 16;
+
+  explicit NativeMapping(const Napi::CallbackInfo& info);
+
+  ~NativeMapping() override;
+
+  // The methods that move bytes are reached through the addon's slot
+  // functions: SafeMmapAddon::OnSlot, and SafeMmapAddon::Read for Read.
+  friend class SafeMmapAddon;
+
+ private:
+  // Runs work over [offset, offset+length) under the guard and the mapping's
+  // validation, throwing the matching JS error on failure. Returns false
+  // when it threw.
+  bool GuardedAccess(Napi::Env env, uint64_t offset, uint64_t length, MappedWork work,
+                     void* context) {
+    AccessResult result = mapping_.Access(offset, length, work, context);
+    if (result.status == AccessStatus::kOk) return true;
+    ThrowAccessError(env, path_, {true, offset, length}, result);
+    return false;
+  }
+
+  static bool ReadRange(const Arguments& info, size_t first,
+                        uint64_t* offset, uint64_t* length);
+
+  // A numeric read: copies length (<= 8) bytes at offset into the scratch
+  // buffer, from which the JS side decodes the number. Called by
+  // SafeMmapAddon::Read.
+  void Read(Napi::Env env, uint64_t offset, uint64_t length) {
+    GuardedAccess(env, offset, length, CopyOutSmall, scratch_);
+  }
+
+  static uint8_t* DestinationIn(Napi::Env env, Napi::Uint8Array target, int64_t target_start,
+                                uint64_t length);
+
+  static bool CopyArguments(const Arguments& info, uint64_t* offset, uint64_t* length,
+                            uint8_t** destination);
+
+  Napi::Value CopyTo(const Arguments& info);
+
+  Napi::Value RawCopyForBenchmark(const Arguments& info);
+
+  Napi::Value Snapshot(const Arguments& info);
+
+  Napi::Value IndexOf(const Arguments& info);
+
+  Napi::Value CompareWith(const Arguments& info);
+
+  static const int32_t* AbortFlagOf(Napi::Value value, Napi::Object* holder);
+
+  Napi::Value StartAsync(Napi::Env env, AccessPlan plan, Napi::Object holder, Napi::Value abort_flag);
+
+  Napi::Value SnapshotAsync(const Napi::CallbackInfo& info);
+
+  Napi::Value CopyToAsync(const Napi::CallbackInfo& info);
+
+  Napi::Value ReadAtAsync(const Napi::CallbackInfo& info);
+
+  Napi::Value IndexOfAsync(const Napi::CallbackInfo& info);
+
+  Napi::Value ReadAt(const Arguments& info);
+
+  Napi::Value WriteFrom(const Arguments& info);
+
+  Napi::Value FillWith(const Arguments& info);
+
+  bool ThrowIfClosed(Napi::Env env, ErrorRange range);
+
+  Napi::Value FlushRange(const Napi::CallbackInfo& info);
+
+  Napi::Value FlushRangeAsync(const Napi::CallbackInfo& info);
+
+  Napi::Value Refresh(const Napi::CallbackInfo& info);
+
+  Napi::Value AdviseRange(const Napi::CallbackInfo& info);
+
+  Napi::Value ResidencyOf(const Napi::CallbackInfo& info);
+
+  Napi::Value FileSize(const Napi::CallbackInfo& info);
+
+  Napi::Value ValidationMethodOf(const Napi::CallbackInfo& info);
+
+  Napi::Value MappedSize(const Napi::CallbackInfo& info);
+
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  FileMapping mapping_;
+  std::string path_;
+  uint8_t* scratch_ = nullptr;  // the environment's scratch buffer (AddonState)
+  std::shared_ptr<MappingSlots> slots_;
+  uint32_t slot_ = 0;
+};
+
+}  // namespace safe_mmap
