@@ -233,6 +233,10 @@ class FileMapping {
   // answers kUnsupported to no_wait), so that a change is still kChanged.
   AccessResult CopyByRead(uint64_t offset, uint64_t length, uint8_t* destination,
                           NoWait* no_wait = nullptr);
+
+ private:
+  uint64_t ReadInto(uint64_t offset, uint64_t length, uint8_t* destination, NoWait* no_wait,
+                    int* read_error) const;
 };
 
 }  // namespace safe_mmap

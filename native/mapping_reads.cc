@@ -114,6 +114,33 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
   return Truncated(end);
 }
 
+// Reads [offset, offset + length) into destination with pread (or
+// preadv2(RWF_NOWAIT) when no_wait is given), as far as the file goes.
+// Returns the bytes read; *read_error is a failed read's errno, else 0.
+// *would_block is set (and the reading stops) when RWF_NOWAIT declined.
+uint64_t FileMapping::ReadInto(uint64_t offset, uint64_t length, uint8_t* destination,
+                               NoWait* no_wait, int* read_error) const {
+  uint64_t done = 0;
+  *read_error = 0;
+  while (done < length) {
+    const ssize_t got = no_wait != nullptr
+                            ? ReadNoWait(fd_, destination + done, length - done, offset + done)
+                            : pread(fd_, destination + done, size_t(length - done), off_t(offset + done));
+    if (got > 0) {
+      done += uint64_t(got);
+    } else if (got < 0 && errno == EINTR) {
+      continue;
+    } else if (got < 0 && no_wait != nullptr && (errno == EAGAIN || errno == EOPNOTSUPP)) {
+      *no_wait = errno == EAGAIN ? NoWait::kWouldBlock : NoWait::kUnsupported;
+      break;
+    } else {
+      if (got < 0) *read_error = errno;
+      break;  // 0: the end of the file came first
+    }
+  }
+  return done;
+}
+
 AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* destination,
                                      NoWait* no_wait) {
   if (no_wait != nullptr) *no_wait = NoWait::kDone;
@@ -130,6 +157,22 @@ AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* 
   }
   const Region* region = region_.load(std::memory_order_acquire);
   const uint64_t end = offset + length;
+  int read_error;
+  // Lease mode, as AccessUnderLease around a copy: no fstat when the lease
+  // vouches for the reads. A short or failed read under the lease means the
+  // file changed without a break (O_RDONLY|O_TRUNC) or could not be read:
+  // the lease is given up and the seqlock below decides.
+  uint64_t token;
+  if (offset <= region->size && length <= region->size - offset &&
+      end <= leased_size_.load(std::memory_order_acquire) && lease_.Begin(&token)) {
+    const uint64_t done = ReadInto(offset, length, destination, no_wait, &read_error);
+    if (no_wait != nullptr && *no_wait != NoWait::kDone) return Ok();  // not an answer
+    if (done == length && read_error == 0) {
+      if (lease_.Confirm(token)) return Ok();
+    } else {
+      lease_.Distrust();
+    }
+  }
   FileState state;
   if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
   if (offset > region->size || length > region->size - offset) {
@@ -141,24 +184,8 @@ AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* 
   // of the regrown hole.
   for (int attempt = 0; attempt < kMaxReadAttempts; ++attempt) {
     const FileState before = state;
-    uint64_t done = 0;
-    int read_error = 0;
-    while (done < length) {
-      const ssize_t got = no_wait != nullptr
-                              ? ReadNoWait(fd_, destination + done, length - done, offset + done)
-                              : pread(fd_, destination + done, size_t(length - done), off_t(offset + done));
-      if (got > 0) {
-        done += uint64_t(got);
-      } else if (got < 0 && errno == EINTR) {
-        continue;
-      } else if (got < 0 && no_wait != nullptr && (errno == EAGAIN || errno == EOPNOTSUPP)) {
-        *no_wait = errno == EAGAIN ? NoWait::kWouldBlock : NoWait::kUnsupported;
-        return Ok();  // not an answer: the caller goes another way
-      } else {
-        if (got < 0) read_error = errno;
-        break;  // 0: the end of the file came first
-      }
-    }
+    const uint64_t done = ReadInto(offset, length, destination, no_wait, &read_error);
+    if (no_wait != nullptr && *no_wait != NoWait::kDone) return Ok();  // not an answer: the caller goes another way
     if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
     if (state.size < end) return Truncated(state.size);
     if (state == before) {
