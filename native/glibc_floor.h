@@ -11,8 +11,10 @@
 //     those functions a new default version (GLIBC_2.34; pthread_sigmask got
 //     GLIBC_2.32), keeping the old version as an alias of the same code. A
 //     `.symver` directive binds our references to the old version, which every
-//     glibc since the architecture's first has. Only symbols whose new version
-//     is above 2.28 and whose old one is the same function are pinned: never
+//     glibc since the architecture's first has (the first, or for x86-64's
+//     timers the POSIX ABI of 2.3.3). Only symbols whose new version
+//     is above 2.28 and whose old one is the same function are pinned (one
+//     exception, pthread_kill, said where it is pinned): never
 //     pthread_cond_* (their default is 2.3.2, the base version is the old
 //     LinuxThreads ABI).
 //  2. A rename for __libc_single_threaded (GLIBC_2.32, a variable: no older
@@ -36,22 +38,30 @@
 #if defined(__linux__) && defined(__GLIBC__)
 
 // The version each architecture's glibc started at: the old names live there.
+// x86-64's first timer_* (GLIBC_2.2.5) are an older ABI kept for old
+// binaries; the POSIX ones it has had since are GLIBC_2.3.3.
 #if defined(__x86_64__)
 #define SAFE_MMAP_GLIBC_BASE "GLIBC_2.2.5"
+#define SAFE_MMAP_GLIBC_TIMERS "GLIBC_2.3.3"
 #elif defined(__aarch64__)
 #define SAFE_MMAP_GLIBC_BASE "GLIBC_2.17"
+#define SAFE_MMAP_GLIBC_TIMERS "GLIBC_2.17"
 #endif
 
 #if defined(SAFE_MMAP_GLIBC_BASE)
 // A pin only changes how a reference binds; a file that never calls the
 // function gets no symbol from it.
-#define SAFE_MMAP_PIN(symbol) __asm__(".symver " #symbol "," #symbol "@" SAFE_MMAP_GLIBC_BASE)
+#define SAFE_MMAP_PIN_TO(symbol, version) __asm__(".symver " #symbol "," #symbol "@" version)
+#define SAFE_MMAP_PIN(symbol) SAFE_MMAP_PIN_TO(symbol, SAFE_MMAP_GLIBC_BASE)
 
 // Threads (pthread_create/join/detach/kill/sigmask: a watcher thread; once and
 // keys: std::call_once and thread_local destructors).
 SAFE_MMAP_PIN(pthread_create);
 SAFE_MMAP_PIN(pthread_join);
 SAFE_MMAP_PIN(pthread_detach);
+// The one pin that is not an alias: glibc 2.34 kept the old pthread_kill as
+// a compat function with the pre-2.34 behaviour for a thread that has exited
+// (ESRCH); which is what every system at the floor does anyway.
 SAFE_MMAP_PIN(pthread_kill);
 SAFE_MMAP_PIN(pthread_sigmask);
 SAFE_MMAP_PIN(pthread_cancel);
@@ -109,11 +119,11 @@ SAFE_MMAP_PIN(sem_open);
 SAFE_MMAP_PIN(sem_close);
 SAFE_MMAP_PIN(sem_unlink);
 // Timers and shared memory (librt before 2.34).
-SAFE_MMAP_PIN(timer_create);
-SAFE_MMAP_PIN(timer_delete);
-SAFE_MMAP_PIN(timer_settime);
-SAFE_MMAP_PIN(timer_gettime);
-SAFE_MMAP_PIN(timer_getoverrun);
+SAFE_MMAP_PIN_TO(timer_create, SAFE_MMAP_GLIBC_TIMERS);
+SAFE_MMAP_PIN_TO(timer_delete, SAFE_MMAP_GLIBC_TIMERS);
+SAFE_MMAP_PIN_TO(timer_settime, SAFE_MMAP_GLIBC_TIMERS);
+SAFE_MMAP_PIN_TO(timer_gettime, SAFE_MMAP_GLIBC_TIMERS);
+SAFE_MMAP_PIN_TO(timer_getoverrun, SAFE_MMAP_GLIBC_TIMERS);
 SAFE_MMAP_PIN(shm_open);
 SAFE_MMAP_PIN(shm_unlink);
 // The dynamic loader (libdl before 2.34).
@@ -125,6 +135,7 @@ SAFE_MMAP_PIN(dlerror);
 SAFE_MMAP_PIN(dladdr);
 
 #undef SAFE_MMAP_PIN
+#undef SAFE_MMAP_PIN_TO
 #endif  // SAFE_MMAP_GLIBC_BASE
 
 // Before glibc 2.34 the pinned functions lived in libpthread.so.0, libdl.so.2
