@@ -3,17 +3,20 @@
 #   prebuilds/linux-x64/safe-mmap.node    built here with g++,
 #   prebuilds/linux-arm64/safe-mmap.node  cross-built with Debian's g++-aarch64-linux-gnu,
 # both held to the glibc floor by native/glibc_floor.h (test/glibc-floor.test.ts
-# checks them). The arm64 build runs in a directory of its own: node-gyp-build
-# prefers build/Release to prebuilds/ whatever its architecture, so an arm64
+# checks them). `scripts/prebuild.sh x64` or `arm64` makes one of them.
+# The arm64 build runs in a directory of its own: node-gyp-build prefers
+# build/Release to prebuilds/ whatever its architecture, so an arm64
 # build/Release here would shadow the x64 prebuild and break this checkout.
 # On a host other than linux-x64 only the host's prebuild is made.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
+which=${1:-all}
 
-npx prebuildify --napi --strip
-
-if [[ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]]; then exit 0; fi
+if [[ $which == all || $which == x64 || "$(uname -s)-$(uname -m)" != Linux-x86_64 ]]; then
+  npx prebuildify --napi --strip
+fi
+if [[ "$(uname -s)-$(uname -m)" != Linux-x86_64 || $which == x64 ]]; then exit 0; fi
 
 for tool in aarch64-linux-gnu-g++ aarch64-linux-gnu-gcc aarch64-linux-gnu-strip; do
   if ! command -v "$tool" >/dev/null; then
