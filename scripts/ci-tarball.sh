@@ -30,7 +30,7 @@ ln -s "$root/node_modules" "$work/package/node_modules"
 tarball=$(ls "$work"/packed/*.tgz)
 contents=$(tar -tzf "$tarball")
 for arch in x64 arm64; do
-  if grep -qx "package/prebuilds/linux-$arch/safe-mmap.node" <<<"$contents"; then
+  if grep -qx "package/prebuilds/linux-$arch/safe-mmap.glibc.node" <<<"$contents"; then
     passed=$((passed + 1)); echo "ci-tarball: carries prebuilds/linux-$arch"
   else
     failed=$((failed + 1)); echo "ci-tarball: FAILED: no prebuilds/linux-$arch in $(basename "$tarball")"
@@ -59,7 +59,7 @@ check() {  # check LABEL NODE ARCH
     output=$(cd "$project" && env PATH="$bin" node "$script" </dev/null) || return 1
     echo "ci-tarball: $label $script: $output"
     grep -q "\"ok\":true,\"code\":\"ERR_MAPPED_FILE_TRUNCATED\",\"arch\":\"$arch\"" <<<"$output" || return 1
-    grep -q "\"addon\":\"prebuilds/linux-$arch/safe-mmap.node\"" <<<"$output" || return 1
+    grep -q "\"addon\":\"prebuilds/linux-$arch/safe-mmap.glibc.node\"" <<<"$output" || return 1
   done
 }
 

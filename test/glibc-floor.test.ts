@@ -82,7 +82,7 @@ test('npm run prebuild makes linux-x64 and linux-arm64 prebuilds within the floo
   for (const target of TARGETS) {
     const dir = join(copy, 'prebuilds', `linux-${target.arch}`);
     const files = readdirSync(dir).filter((name) => name.endsWith('.node'));
-    expect(files).toEqual(['safe-mmap.node']);
+    expect(files).toEqual(['safe-mmap.glibc.node']);
     expectWithinFloor(join(dir, files[0]), target.machine);
   }
 }, 300_000);

@@ -147,8 +147,8 @@ test('npm pack makes a tarball that installs into an empty project and works fro
     mkdirSync(unpacked);
     run('tar', ['-xzf', tarball, '-C', unpacked, 'package/prebuilds'], { cwd: work });
     for (const [arch, elfMachine] of [['x64', 'Advanced Micro Devices X86-64'], ['arm64', 'AArch64']]) {
-      const file = join(unpacked, 'package', 'prebuilds', `linux-${arch}`, 'safe-mmap.node');
-      expect(entries).toContain(`package/prebuilds/linux-${arch}/safe-mmap.node`);
+      const file = join(unpacked, 'package', 'prebuilds', `linux-${arch}`, 'safe-mmap.glibc.node');
+      expect(entries).toContain(`package/prebuilds/linux-${arch}/safe-mmap.glibc.node`);
       expect(machine(file)).toBe(elfMachine);
       expect(aboveFloor(file)).toEqual([]);
     }
