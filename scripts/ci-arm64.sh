@@ -11,12 +11,14 @@
 # a trial, too much for CI's hour next to everything else. The bad-input fuzz
 # keeps its 4,000 cases (about 20 s here): with fewer it does not reach every
 # kind of outcome, which it checks.
+#   scripts/ci-arm64.sh RESULTS_DIR [test/FILE.test.ts...]   (only those files)
 # SAFE_MMAP_TEST_QEMU=1 tells the few tests whose expectation differs under
 # qemu-user (it drops MAP_POPULATE and MADV_WILLNEED) that they are emulated.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
-results_dir=${1:?usage: scripts/ci-arm64.sh RESULTS_DIR}
+results_dir=${1:?usage: scripts/ci-arm64.sh RESULTS_DIR [test/FILE.test.ts...]}
+shift
 source scripts/ci-lib.sh
 
 SKIPPED=(
@@ -62,8 +64,8 @@ if [[ $loaded != "arm64 prebuilds/linux-arm64/safe-mmap.glibc.node" ]]; then
   exit 1
 fi
 
-files=()
-for file in test/*.test.ts; do
+files=("$@")
+((${#files[@]} > 0)) || for file in test/*.test.ts; do
   name=${file#test/}
   skip=0
   for skipped in "${SKIPPED[@]}"; do [[ $name == "$skipped" ]] && skip=1; done
