@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI stage "matrix" (and `npm run test:matrix`): the test suite under each
-# other Node version CI covers (NODE_MATRIX_X64 in scripts/ci-lib.sh: 18, 22,
+# other Node version CI covers (NODE_MATRIX_X64 in scripts/ci-lib.sh: 22 and
 # 24; the main suite runs on the machine's Node 20), with the addon that
 # build/Release holds: Node-API keeps one binary good for all of them.
 # Results go to RESULTS_DIR/node-<version>.json; with no RESULTS_DIR, to a
@@ -16,10 +16,7 @@
 #   view-properties, write-parity, bad-input, bad-input-fuzz, reliability):
 #   safe-mmap's Buffer-like methods follow Node 20's Buffer, and Buffer itself
 #   differs on edge cases between versions (Node 22 and 24's copy() accepts any
-#   TypedArray or DataView as target, Node 20's only a Uint8Array; Node 18's
-#   copy() returns 0 for a sourceStart past the end where 20 throws, its
-#   toString('', ...) of an empty range throws ERR_UNKNOWN_ENCODING where 20
-#   returns ''; BigInt mixing messages differ). The README lists them.
+#   TypedArray or DataView as target, Node 20's only a Uint8Array). The README says more.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/ci-lib.sh
