@@ -41,10 +41,12 @@ test('close() unmaps and closes the descriptor; it is idempotent; later access t
 
 test('Symbol.dispose closes the file', () => {
   const path = dir.patternFile('dispose', 100);
-  // Jest's realm lacks Symbol.dispose; Node defines it as this registered symbol.
+  // Jest's realm lacks Symbol.dispose before Node 24 (V8 13.6 has it built in);
+  // Node 20 and 22 define it as this registered symbol.
+  const dispose = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('nodejs.dispose');
   const file = open(path);
   const view = file.view();
-  (file as unknown as Record<symbol, () => void>)[Symbol.for('nodejs.dispose')]();
+  (file as unknown as Record<symbol, () => void>)[dispose]();
   expect(file.closed).toBe(true);
   expect(() => view.readUInt8(0)).toThrow(MappedFileClosed);
   const child = runNodeScript(`
