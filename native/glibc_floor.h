@@ -22,11 +22,15 @@
 //     reference counts when glibc declares it; here they read our own copy,
 //     always 0 ("maybe multi-threaded"), so counts are always atomic: correct
 //     everywhere, as before glibc 2.32.
-//  3. Nothing can be pinned for stat, fstat, lstat, fstatat (and their 64
-//     forms; GLIBC_2.33, before which they were inline wrappers of __fxstat),
-//     gettid, close_range, arc4random, __memcmpeq, pidfd_*, ...: call the
-//     system call with syscall(2) (see mapping.cc's StatDescriptor). The
-//     symbol test fails when one of them creeps in.
+//  3. System calls for stat, fstat, lstat and fstatat (and their 64 forms):
+//     GLIBC_2.33, before which they were inline wrappers of __fxstat, so
+//     there is nothing to pin. Function-like macros send every call of them
+//     to inline functions that make the system call (newfstatat, or fstat),
+//     which fill the same struct stat on x86-64 and aarch64; `struct stat`
+//     itself is untouched (a function-like macro needs a parenthesis).
+//     Nothing is done for gettid, close_range, arc4random, __memcmpeq,
+//     pidfd_*, ... (2.30 and later): call them with syscall(2). The symbol
+//     test fails when one of them creeps in.
 // fcntl64 (GLIBC_2.28, what fcntl is with a 64-bit off_t) is at the floor.
 #ifndef SAFE_MMAP_GLIBC_FLOOR_H_
 #define SAFE_MMAP_GLIBC_FLOOR_H_
@@ -153,6 +157,35 @@ __attribute__((weak, visibility("hidden"))) char safe_mmap_libc_single_threaded 
 #ifdef __cplusplus
 }
 #endif
+
+// The stat family (3. above). Their declarations come first, so that the
+// macros below do not rename them.
+#if defined(SAFE_MMAP_GLIBC_BASE)
+#include <fcntl.h>        // AT_FDCWD, AT_SYMLINK_NOFOLLOW
+#include <sys/stat.h>
+#include <sys/syscall.h>  // SYS_newfstatat, SYS_fstat
+#include <unistd.h>       // syscall
+
+static inline int safe_mmap_fstatat(int directory, const char* path, struct stat* st, int flags) {
+  return (int)syscall(SYS_newfstatat, directory, path, st, flags);
+}
+static inline int safe_mmap_fstat(int fd, struct stat* st) { return (int)syscall(SYS_fstat, fd, st); }
+static inline int safe_mmap_stat(const char* path, struct stat* st) {
+  return safe_mmap_fstatat(AT_FDCWD, path, st, 0);
+}
+static inline int safe_mmap_lstat(const char* path, struct stat* st) {
+  return safe_mmap_fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
+}
+#define fstatat(directory, path, st, flags) safe_mmap_fstatat(directory, path, st, flags)
+#define fstat(fd, st) safe_mmap_fstat(fd, st)
+#define stat(path, st) safe_mmap_stat(path, st)
+#define lstat(path, st) safe_mmap_lstat(path, st)
+// struct stat64 is struct stat on both architectures.
+#define fstatat64(directory, path, st, flags) safe_mmap_fstatat(directory, path, (struct stat*)(st), flags)
+#define fstat64(fd, st) safe_mmap_fstat(fd, (struct stat*)(st))
+#define stat64(path, st) safe_mmap_stat(path, (struct stat*)(st))
+#define lstat64(path, st) safe_mmap_lstat(path, (struct stat*)(st))
+#endif  // SAFE_MMAP_GLIBC_BASE
 
 #endif  // __linux__ && __GLIBC__
 #endif  // SAFE_MMAP_GLIBC_FLOOR_H_

@@ -97,7 +97,7 @@ describe.each(TARGETS)('the floor header, $arch', (target) => {
     return output;
   }
 
-  test('holds for a probe of threads, signals, semaphores, timers, dlopen, call_once, shared_ptr', () => {
+  test('holds for a probe of threads, signals, semaphores, timers, dlopen, call_once, shared_ptr, the stat family', () => {
     expectWithinFloor(buildProbe('probe', true), target.machine);
   });
 
@@ -105,6 +105,7 @@ describe.each(TARGETS)('the floor header, $arch', (target) => {
     const above = aboveFloor(buildProbe('probe-unpinned', false)).join('; ');
     expect(above).toMatch(/GLIBC_2\.34 \([^)]*pthread_create/);
     expect(above).toMatch(/GLIBC_2\.32 \([^)]*__libc_single_threaded/);
+    expect(above).toMatch(/GLIBC_2\.33 \([^)]*fstat/);
   });
 
   test('each pinned function has its old version in glibc, the same code as its new default', () => {
