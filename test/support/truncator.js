@@ -1,6 +1,6 @@
 // Program B of the race tests, run as a separate process:
 //   node truncator.js <path> <fileLength> <milliseconds>
-// It starts when a line arrives on stdin, so that the readers can map the
+// It prints "ready" once booted, and starts when a line arrives on stdin, so that the readers can map the
 // whole file first (a reader that maps a file truncated to 0 has nothing to race).
 // Repeatedly truncates the file to a random size (often not page-aligned,
 // sometimes 0) and writes the pattern back with write(2) in page-sized steps,
@@ -9,6 +9,9 @@
 const fs = require('node:fs');
 const [path, lengthText, millisecondsText] = process.argv.slice(2);
 const length = Number(lengthText);
+// Booted: the test starts its readers' window now, not at spawn, since a
+// process can take seconds to boot (Node under qemu-user does).
+fs.writeSync(1, 'ready\n');
 fs.readSync(0, Buffer.alloc(1));  // wait for "go"
 const deadline = Date.now() + Number(millisecondsText);
 
