@@ -14,8 +14,7 @@ fi
 
 # The Node versions CI tests. The host's Node (20) runs the main suite; the
 # others come from the official binaries that npm's node-linux-<arch> packages ship.
-# Not 18: package.json's engines says >=20 (the README says why).
-NODE_MATRIX_X64=(22.23.5 24.22.3)
+NODE_MATRIX_X64=(18.20.8 22.23.5 24.22.3)
 NODE_ARM64=20.20.2
 
 ci_as_root() {

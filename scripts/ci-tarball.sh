@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI stage "tarball": `npm pack`, then for each Node version (20, 22, 24 on
+# CI stage "tarball": `npm pack`, then for each Node version (18, 20, 22, 24 on
 # x64 and 20 on arm64 under qemu) install the tarball into an empty project
 # with no compiler reachable (PATH holds only node, npm and sh), require() and
 # import it, and read a truncated file (scripts/tarball-check/). The prebuild

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 
 /**
- * The glibc floor: 2.28. It is the oldest glibc that official Node 18+ (and so 20+)
+ * The glibc floor: 2.28. It is the oldest glibc that official Node 18+
  * binaries run on (they are built on RHEL 8), and it is what RHEL/Rocky/Alma 8
  * (supported until 2029), Debian 10 and Ubuntu 20.04 (2.31) have or exceed;
  * so a prebuild at 2.28 loads wherever Node itself does. It is also the
