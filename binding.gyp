@@ -8,6 +8,13 @@
       "cflags_cc": ["-std=c++17", "-O2", "-fno-exceptions", "-fvisibility=hidden", "-Wall", "-Wextra"],
       "cflags_cc!": ["-fno-rtti"],
       "conditions": [
+        ["OS=='linux'", {
+          # The glibc floor (native/glibc_floor.h): force-included first in
+          # every source, so each new file is held to it; the stubs that held
+          # the pinned functions before glibc 2.34 are linked for old systems.
+          "cflags": ["-include", "<(module_root_dir)/native/glibc_floor.h"],
+          "ldflags": ["-Wl,--no-as-needed", "-l:libpthread.so.0", "-l:libdl.so.2", "-l:librt.so.1"]
+        }],
         ["OS=='mac'", {
           "xcode_settings": {
             "CLANG_CXX_LANGUAGE_STANDARD": "c++17",

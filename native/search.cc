@@ -13,11 +13,12 @@ namespace {
 // data they are rare; on adversarial data (long runs of the needle's bytes)
 // each one costs a memcmp of up to the needle's length. Past this many per
 // byte scanned, hand over to glibc's memmem, which is linear in the worst case.
+#if defined(__x86_64__)
+// Only the AVX2 search counts candidates (elsewhere it would be unused).
 bool TooManyCandidates(size_t candidates, size_t scanned) {
   return candidates > 64 + scanned / 8;
 }
 
-#if defined(__x86_64__)
 const bool kHasAvx2 = [] {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") != 0;

@@ -613,7 +613,7 @@ async function leaseRaceChild({ count, seed, dir, statusFile, mode }) {
     if (tally.reads % 256 === 0) { save(tally); await new Promise(setImmediate); }
   }
   if (await exited !== 0) record(tally, 'writer failed', 'writer ok');
-  else tally.injected = JSON.parse(output).cycles;
+  else tally.injected = JSON.parse(output.slice(output.indexOf('\n') + 1)).cycles;  // after "ready"
   mapped.close();
   tally.final = true;
   save(tally);

@@ -97,6 +97,7 @@ test('async reads racing a truncating process see only MappedFileTruncated and r
   const file = open(path);
   const view = file.view();
   const truncator = startTruncator(path, FILE_LENGTH, 3000);
+  await truncator.ready;  // the window starts when the truncator has booted
   truncator.go();
   const tally: Record<string, number> = {};
   const count = (key: string) => { tally[key] = (tally[key] ?? 0) + 1; };

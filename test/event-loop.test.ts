@@ -8,6 +8,11 @@ import { open } from '../src';
 import { binding } from '../src/binding';
 import { TempDir } from './support/files';
 
+// Under qemu-user (scripts/ci-arm64.sh sets SAFE_MMAP_TEST_QEMU=1) the event
+// loop's own JavaScript runs several times slower (26 ms async p99 there, in
+// one run), so the absolute bound on the async delay is five times looser;
+// the comparison with the sync stall, the point of the test, is the same.
+const ASYNC_P99_LIMIT_MS = process.env.SAFE_MMAP_TEST_QEMU === '1' ? 100 : 20;
 const FILE_LENGTH = 384 << 20;
 const CHUNK = 2 << 20;
 let dir: TempDir;
@@ -61,7 +66,7 @@ test('async snapshots of a cold file keep the event loop live; sync ones stall i
   // Reported for the record; the assertions below are the contract.
   console.log(`event-loop delay, ms: async p99 ${asyncDelay.p99.toFixed(1)} max ${asyncDelay.max.toFixed(1)}; ` +
     `sync p99 ${syncDelay.p99.toFixed(1)} max ${syncDelay.max.toFixed(1)}`);
-  expect(asyncDelay.p99).toBeLessThan(20);
+  expect(asyncDelay.p99).toBeLessThan(ASYNC_P99_LIMIT_MS);
   expect(syncDelay.max).toBeGreaterThan(40);
   expect(syncDelay.max).toBeGreaterThan(3 * asyncDelay.p99);
 });

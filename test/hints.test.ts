@@ -18,6 +18,14 @@ beforeAll(() => {
 });
 afterAll(() => dir.remove());
 
+// Under qemu-user (scripts/ci-arm64.sh sets SAFE_MMAP_TEST_QEMU=1) the hints
+// never reach the kernel: qemu 7.2 drops MAP_POPULATE from mmap and answers
+// madvise(MADV_WILLNEED) itself with success. There the two hint tests expect
+// what the emulator does, nothing resident, so that a qemu that starts passing
+// them on is noticed; the calls are still made and must still succeed.
+const EMULATED = process.env.SAFE_MMAP_TEST_QEMU === '1';
+const HINTED_PAGES = EMULATED ? 0 : PAGES;
+
 const evict = () => execFileSync('dd', [`if=${path}`, 'iflag=nocache', 'count=0', 'status=none']);
 
 test('residency() counts the pages in the page cache: none after eviction, all after reading', () => {
@@ -42,7 +50,7 @@ test("advise('willneed') reads ahead; every kind is accepted; unknown kinds are 
     await new Promise((resolve) => setTimeout(resolve, 5));
     resident = file.residency().resident;
   }
-  expect(resident).toBe(PAGES);
+  expect(resident).toBe(HINTED_PAGES);
   for (const kind of ['normal', 'sequential', 'random', 'dontneed', 'hugepage'] as const) {
     expect(() => file.advise(kind, PAGE, 4 * PAGE)).not.toThrow();
   }
@@ -56,6 +64,6 @@ test("advise('willneed') reads ahead; every kind is accepted; unknown kinds are 
 test('{ populate: true } faults the file in at open', () => {
   evict();
   const file = open(path, { populate: true });
-  expect(file.residency()).toEqual({ pages: PAGES, resident: PAGES });
+  expect(file.residency()).toEqual({ pages: PAGES, resident: HINTED_PAGES });
   file.close();
 });

@@ -1,5 +1,6 @@
 // Offsets and lengths are 64-bit: a sparse 5 GiB file maps whole, and views,
 // reads and truncation checks work past 4 GiB.
+import { constants } from 'node:buffer';
 import { closeSync, openSync, ftruncateSync, writeSync, truncateSync } from 'node:fs';
 import { MappedFileTruncated, open } from '../src';
 import { TempDir } from './support/files';
@@ -39,8 +40,13 @@ test('a sparse 5 GiB file maps whole and reads correctly past 4 GiB', () => {
   expect(target.subarray(1, 1 + MARK.length)).toEqual(MARK);
   expect(view.readBigUInt64LE(4 * GiB + 1)).toBe(0n);  // a hole reads as zeros: they are in the file
   // More than the largest Buffer: refused before allocating, with Buffer.alloc's error class.
-  expect(() => view.snapshot()).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_BUFFER_TOO_LARGE' }));
-  expect(() => view.toString('latin1')).toThrow(RangeError);
+  // Node 22 raised the largest Buffer from 4 GiB to 2^53 - 1 bytes, beyond any
+  // file here: there 5 GiB is a legal Buffer, and snapshotting it would
+  // allocate 5 GiB, so this check runs where the limit is below the file.
+  if (SIZE > constants.MAX_LENGTH) {
+    expect(() => view.snapshot()).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_BUFFER_TOO_LARGE' }));
+    expect(() => view.toString('latin1')).toThrow(RangeError);
+  }
   file.close();
 });
 

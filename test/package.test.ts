@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { aboveFloor, machine } from './support/elf-floor';
 
 const ROOT = join(__dirname, '..');
 const TIMEOUT = 180_000;
@@ -140,6 +141,18 @@ test('npm pack makes a tarball that installs into an empty project and works fro
   }
   const prebuilds = entries.filter((entry) => entry.startsWith(`package/prebuilds/${PLATFORM_DIR}/`) && entry.endsWith('.node'));
   expect(prebuilds.length).toBeGreaterThan(0);
+  // Both Linux prebuilds, each for its machine and within the glibc floor (test/glibc-floor.test.ts).
+  if (process.platform === 'linux') {
+    const unpacked = join(work, 'unpacked');
+    mkdirSync(unpacked);
+    run('tar', ['-xzf', tarball, '-C', unpacked, 'package/prebuilds'], { cwd: work });
+    for (const [arch, elfMachine] of [['x64', 'Advanced Micro Devices X86-64'], ['arm64', 'AArch64']]) {
+      const file = join(unpacked, 'package', 'prebuilds', `linux-${arch}`, 'safe-mmap.glibc.node');
+      expect(entries).toContain(`package/prebuilds/linux-${arch}/safe-mmap.glibc.node`);
+      expect(machine(file)).toBe(elfMachine);
+      expect(aboveFloor(file)).toEqual([]);
+    }
+  }
   expect(entries.filter((entry) => /^package\/native\/[^/]+\.cc$/.test(entry)).length).toBeGreaterThan(0);
   expect(entries.filter((entry) => /^package\/(test|src|demo|node_modules|build)\//.test(entry))).toEqual([]);
 

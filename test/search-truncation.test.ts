@@ -43,6 +43,7 @@ test('searches racing a truncating process: the right index or MappedFileTruncat
   ];
   expect(view.lastIndexOf(present)).toBe(lastOccurrence);
   const truncator = startTruncator(path, FILE_LENGTH, 3000);
+  await truncator.ready;  // the window starts when the truncator has booted
   truncator.go();
   const outcomes: Record<string, number> = {};
   const deadline = Date.now() + 3000;

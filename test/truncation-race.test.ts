@@ -17,6 +17,7 @@ afterAll(() => dir.remove());
 test('a truncating and regrowing process never crashes the reader nor feeds it wrong bytes', async () => {
   const path = dir.patternFile('race', FILE_LENGTH);
   const truncator = startTruncator(path, FILE_LENGTH, RACE_MS);
+  await truncator.ready;  // the window starts when the truncator has booted
   // Program B starts once the whole file is mapped; the main thread reads
   // synchronously meanwhile (the pipe write to B completes at once).
   const tally = readUnderRace(path, RACE_MS, { validate: 'always', onMapped: truncator.go });
@@ -38,6 +39,7 @@ test("control: under the same race 'fault' mode does return tail-page zeros, so 
   // checks of the test above would see them.
   const path = dir.patternFile('race-control', FILE_LENGTH);
   const truncator = startTruncator(path, FILE_LENGTH, 4 * RACE_MS);
+  await truncator.ready;  // the window starts when the truncator has booted
   const tally = readUnderRace(path, 4 * RACE_MS, {
     validate: 'fault', stopAtFirstWrong: true, onMapped: truncator.go,
   });

@@ -37,6 +37,7 @@ function startReaderWorker(path: string): { mapped: Promise<void>; tally: Promis
 test('four workers reading while another process truncates: only MappedFileTruncated, no wrong byte', async () => {
   const path = dir.patternFile('workers', FILE_LENGTH);
   const truncator = startTruncator(path, FILE_LENGTH, RACE_MS);
+  await truncator.ready;  // the window starts when the truncator has booted
   const workers = [1, 2, 3, 4].map(() => startReaderWorker(path));
   await Promise.all(workers.map((worker) => worker.mapped));
   truncator.go();  // every worker has mapped the whole file

@@ -74,6 +74,7 @@ describe('truncation', () => {
     const file = open(path, { mode: 'r+' });
     const view = file.view();
     const truncator = startTruncator(path, FILE_LENGTH, 3000);
+    await truncator.ready;  // the window starts when the truncator has booted
     truncator.go();
     const tally: Record<string, number> = {};
     const block = patternBuffer(0, 64 * 1024);

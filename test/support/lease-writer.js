@@ -6,12 +6,14 @@
 // truncates it to a random size and writes the pattern back, then closes.
 // mode 'otrunc' instead opens with O_RDONLY|O_TRUNC, which truncates to 0
 // without breaking any lease (hole 1), then regrows through a write open.
-// Starts once <path>.go exists (wait-for-go.js); prints { cycles, maxOpenMs }.
+// Prints "ready" once booted, starts once <path>.go exists (wait-for-go.js),
+// and prints { cycles, maxOpenMs } at the end.
 'use strict';
 const fs = require('node:fs');
 const { waitForGo } = require('./wait-for-go');
 const [path, lengthText, millisecondsText, mode = 'rewrite'] = process.argv.slice(2);
 const length = Number(lengthText);
+fs.writeSync(1, 'ready\n');  // booted (see truncator.js)
 waitForGo(path);
 const deadline = Date.now() + Number(millisecondsText);
 const pattern = Buffer.allocUnsafe(length);

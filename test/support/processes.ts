@@ -6,6 +6,12 @@ import { join } from 'node:path';
 export const PACKAGE_ROOT = join(__dirname, '..', '..');
 
 export interface Truncator {
+  /**
+   * Settles once the writer has booted. A race's window starts after it:
+   * under qemu-user a writer boots slowly enough that a window started at
+   * spawn could end before it truncates anything.
+   */
+  ready: Promise<void>;
   /** Starts the truncate-and-rewrite loop (the readers have mapped the file by now) by creating <path>.go. */
   go(): void;
   /** Resolves with the number of truncate-and-rewrite cycles once it ends by itself. */
@@ -36,17 +42,24 @@ function startWriter(script: string, path: string, args: string[]): Truncator {
   rmSync(goFile, { force: true });
   const child = spawn(process.execPath, [join(__dirname, script), path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stopped = false;
+  let onReady: () => void;
+  const ready = new Promise<void>((resolve) => { onReady = resolve; });
   const finished = new Promise<{ cycles: number }>((resolve, reject) => {
     let output = '';
-    child.stdout.on('data', (chunk) => { output += chunk; });
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.startsWith('ready\n')) onReady();
+    });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
-      if (code === 0) resolve(JSON.parse(output));
+      onReady();  // never leave a waiter hanging; `finished` says what went wrong
+      if (code === 0) resolve(JSON.parse(output.slice(output.indexOf('\n') + 1)));
       else if (stopped) resolve({ cycles: NaN });
       else reject(new Error(`${script} exited with ${code ?? signal}`));
     });
   });
   return {
+    ready,
     finished,
     // Synchronous, so that it takes effect even when the caller reads without yielding.
     go: () => { writeFileSync(goFile, ''); },

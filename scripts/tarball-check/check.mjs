@@ -1,0 +1,29 @@
+// The same through import (scripts/ci-tarball.sh).
+import assert from 'node:assert';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import safeMmap, { open, MappedFileError, MappedFileTruncated } from 'safe-mmap';
+
+const file = fileURLToPath(new URL('./data-esm.bin', import.meta.url));
+const bytes = Buffer.alloc(3 * 4096 + 100);
+for (let i = 0; i < bytes.length; i++) bytes[i] = 1 + (i % 251);
+fs.writeFileSync(file, bytes);
+
+const mapped = open(file);
+const view = mapped.view();
+assert.ok(view.snapshot().equals(bytes));
+fs.truncateSync(file, 0);
+let caught;
+try { view.readUInt8(4096); } catch (error) { caught = error; }
+assert.ok(caught instanceof MappedFileTruncated, 'expected MappedFileTruncated, got ' + caught);
+assert.ok(caught instanceof MappedFileError);
+mapped.close();
+
+const require = createRequire(import.meta.url);
+assert.strictEqual(require('safe-mmap').MappedFileTruncated, MappedFileTruncated);
+assert.strictEqual(safeMmap.open, open);
+const packageDir = path.dirname(require.resolve('safe-mmap/package.json'));
+const addon = require('node-gyp-build').path(packageDir);
+console.log(JSON.stringify({ ok: true, code: caught.code, arch: process.arch, node: process.version, addon: path.relative(packageDir, addon) }));
