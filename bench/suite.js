@@ -188,7 +188,7 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
     const coldTarget = Buffer.alloc(coldChunk);
     let worstResidency = 0;
     const cold = (read) => ({
-      before: () => { worstResidency = Math.max(worstResidency, evict(filePath, [always, fault])); },
+      before: () => { worstResidency = Math.max(worstResidency, evict(filePath, [always, alwaysFstat, fault])); },
       run: () => eachChunk(coldRegion, coldChunk, read),
     });
     try {
@@ -347,7 +347,7 @@ async function oneInFlightGroups({ filePath, fd, always, fileSize, rounds, few, 
         if (coldRegion < chunk) continue;
         const target = Buffer.alloc(chunk);
         const evicted = (run) => ({
-          before: () => { worstResidency = Math.max(worstResidency, evict(filePath, [always])); },
+          before: () => { worstResidency = Math.max(worstResidency, evict(filePath, [always, alwaysFstat, fault])); },
           run,
         });
         groups.push(await compare({
