@@ -3,9 +3,8 @@
 // those parsers; each adapter is a few lines over the public API, and every
 // byte it hands out is a JS-owned copy (never memory aliasing the mapping).
 import { invalidArgType } from './errors';
-import { AsyncOptions } from './async';
+import { AbortError, AsyncOptions, signalOf } from './async';
 import { MappedFile } from './file';
-import { validateInteger } from './validate';
 import { MappedView } from './view';
 
 /**
@@ -30,13 +29,13 @@ export interface AsyncArrayBufferSource {
  * An fs-style positional reader, for libraries that take `read(buffer, offset,
  * length, position)`: it copies up to `length` bytes of the file at `position`
  * into buffer[offset...] and returns the count, as fs.readSync: short at the
- * file's end, 0 past it (the end is the file's size now, not at open). A
- * truncation racing the read (after the size check) throws MappedFileTruncated.
+ * file's end, 0 past it (the end is the file's size now, not at open), and a
+ * truncation racing the read gives a short count, as fs does.
  */
 export interface FsReader {
-  read(buffer: ArrayBufferView, offset: number, length: number, position: number): number;
+  read(buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number): number;
   /** read() copying on the thread pool. Do not touch buffer until the promise settles. */
-  readAsync(buffer: ArrayBufferView, offset: number, length: number, position: number,
+  readAsync(buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number,
     options?: AsyncOptions): Promise<number>;
 }
 
@@ -65,36 +64,23 @@ export function asyncArrayBufferSource(source: MappedFile | MappedView): AsyncAr
   return { byteLength: view.length, slice: async (start, end) => view.subarray(start, end).arrayBufferAsync() };
 }
 
-/** An FsReader over a file. Errors of readAsync(), argument errors included, arrive as rejections. */
+/**
+ * An FsReader over a file: file.read() and file.readAsync(), which follow
+ * fs.readSync and FileHandle.read exactly. Errors of readAsync(), argument
+ * errors included, arrive as rejections. options.signal rejects with an
+ * AbortError when it aborts before the read settles (the read itself is not
+ * interrupted, as FileHandle.read is not).
+ */
 export function fsReader(file: MappedFile): FsReader {
   if (!(file instanceof MappedFile)) throw invalidArgType('file', 'an instance of MappedFile', file);
   return {
-    read: (buffer, offset, length, position) => readAt(file, buffer, offset, length, position, false) as number,
-    readAsync: async (buffer, offset, length, position, options) =>
-      readAt(file, buffer, offset, length, position, true, options),
+    read: (buffer, offset, length, position) => file.read(buffer, offset, length, position),
+    readAsync: async (buffer, offset, length, position, options) => {
+      const signal = signalOf(options);
+      if (signal?.aborted) throw new AbortError(signal.reason);
+      const { bytesRead } = await file.readAsync(buffer, offset, length, position);
+      if (signal?.aborted) throw new AbortError(signal.reason);
+      return bytesRead;
+    },
   };
-}
-
-// TODO(merge): file.read — issue-12 adds MappedFile#read/readAsync with exact
-// fs.readSync semantics; fsReader's two lines then call them and this goes.
-// Meanwhile: positional reads clamped to the file's current size (fstat, as
-// fs.readSync sees it) and to the mapped size.
-function readAt(file: MappedFile, buffer: unknown, offset: unknown, length: unknown, position: unknown,
-  async: boolean, options?: AsyncOptions): number | Promise<number> {
-  if (!ArrayBuffer.isView(buffer)) {
-    throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', buffer);
-  }
-  // A DataView over a detached buffer throws on byteLength (a TypedArray says 0): empty, either way.
-  let byteLength = 0;
-  try { byteLength = buffer.byteLength; } catch { /* detached */ }
-  validateInteger(offset, 'offset', 0, byteLength);
-  validateInteger(length, 'length', 0, byteLength - offset);
-  validateInteger(position, 'position', 0, Number.MAX_SAFE_INTEGER);
-  const end = Math.min(position + length, file.fileSize(), file.size);  // fileSize() throws when closed
-  const count = Math.max(end - position, 0);
-  // Before touching buffer.buffer: a detached buffer has length 0 and gets here only with count 0.
-  if (count === 0) return async ? Promise.resolve(0) : 0;
-  const target = new Uint8Array(buffer.buffer, buffer.byteOffset + offset, count);
-  const view = file.view(position, count);
-  return async ? view.copyAsync(target, 0, 0, count, options) : view.copy(target);
 }
