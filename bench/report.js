@@ -35,8 +35,8 @@ function markdown(run) {
   if (run.targets.length > 0) {
     lines.push('', '### Targets', '', '| target | wanted | measured | |', '|---|---:|---:|---|');
     for (const target of run.targets) {
-      const percent = target.relation === '≤';
-      const show = (value) => (percent ? `${(value * 100).toFixed(1)}%` : `${value.toFixed(2)}x`);
+      const show = (value) => (target.unit === '%' ? `${(value * 100).toFixed(1)}%`
+        : target.unit === 'ms' ? `${value.toFixed(3)} ms` : `${value.toFixed(2)}x`);
       lines.push(`| ${target.name} | ${target.relation} ${show(target.wanted)} | ${show(target.measured)} | ${target.met ? 'met' : '**missed**'} |`);
     }
   }

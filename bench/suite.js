@@ -470,11 +470,13 @@ function checkTargets(groups) {
     ]),
     ['Small stream, 46 B, vs fs.createReadStream', ratio('Small stream: 46 B', 'file.createReadStream'), '≥', 1],
     ['Small stream, 4 KiB, vs fs.createReadStream', ratio('Small stream: 4 KiB', 'file.createReadStream'), '≥', 1],
-    ['Writer blocked by a leased reader, open for write p99 (ms)', milliseconds('Writer latency', 'open for write, lease held (p99)'), '≤', 1],
-    ['Writer blocked by a leased reader, truncate p99 (ms)', milliseconds('Writer latency', 'truncate, lease held (p99)'), '≤', 1],
+    ['Writer blocked by a leased reader, open for write, p99', milliseconds('Writer latency', 'open for write, lease held (p99)'), '≤', 1, 'ms'],
+    ['Writer blocked by a leased reader, truncate, p99', milliseconds('Writer latency', 'truncate, lease held (p99)'), '≤', 1, 'ms'],
   ];
-  return targets.filter(([, measured]) => measured !== undefined).map(([name, measured, relation, wanted]) => ({
-    name, measured, relation, wanted, met: relation === '≥' ? measured >= wanted : measured <= wanted,
+  // unit: 'x' for ratios (≥), '%' for overheads (≤, as fractions), or as given.
+  return targets.filter(([, measured]) => measured !== undefined).map(([name, measured, relation, wanted, unit]) => ({
+    name, measured, relation, wanted, unit: unit ?? (relation === '≥' ? 'x' : '%'),
+    met: relation === '≥' ? measured >= wanted : measured <= wanted,
   }));
 }
 
