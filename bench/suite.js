@@ -210,7 +210,7 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
 
     // 7. One read in flight, as `for (...) await fh.read(...)` is written:
     // hot, then cold (evicted before each round, as the cold case above).
-    await oneInFlightGroups({ filePath, fd, always, fileSize, rounds, few, progress, groups, notes, warm });
+    await oneInFlightGroups({ filePath, fd, always, mapped: [always, alwaysFstat, fault], fileSize, rounds, few, progress, groups, notes, warm });
 
     // 8. fs-style sync reads at random positions: file.read against fs.readSync.
     for (const [size, count, span] of [[4, TINY_READS, Math.min(HOT_REGION, fileSize)],
@@ -308,7 +308,7 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
 
 // One read in flight at a time, awaited: fs.read, FileHandle.read, copyAsync
 // and file.readAsync, at 4 KiB, 64 KiB and 1 MiB; hot, then after eviction.
-async function oneInFlightGroups({ filePath, fd, always, fileSize, rounds, few, progress, groups, notes, warm }) {
+async function oneInFlightGroups({ filePath, fd, always, mapped, fileSize, rounds, few, progress, groups, notes, warm }) {
   const handle = await fsPromises.open(filePath, 'r');
   const view = always.view();
   const fsRead = (target, length, at) => new Promise((resolve, reject) =>
@@ -347,7 +347,7 @@ async function oneInFlightGroups({ filePath, fd, always, fileSize, rounds, few, 
         if (coldRegion < chunk) continue;
         const target = Buffer.alloc(chunk);
         const evicted = (run) => ({
-          before: () => { worstResidency = Math.max(worstResidency, evict(filePath, [always, alwaysFstat, fault])); },
+          before: () => { worstResidency = Math.max(worstResidency, evict(filePath, mapped)); },
           run,
         });
         groups.push(await compare({
