@@ -56,6 +56,9 @@ class FileLease {
   // writer would wait the whole lease-break-time. Idempotent.
   void Release();
   bool held() const;
+  // Whether this lease was ever registered (an eligible mapping): false for
+  // fstat-only mappings, which then skip every other call here.
+  bool registered() const { return slot_ != nullptr; }
   // Breaks the watcher handled for this lease since the first Acquire.
   uint64_t breaks() const;
 

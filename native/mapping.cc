@@ -269,9 +269,11 @@ AccessResult FileMapping::AccessChecked(uint64_t offset, uint64_t length,
   }
   if (options_.mode == ValidationMode::kAlways) {
     if (options_.stable) return AccessStable(*region, offset, length, work, context);
-    if (AccessUnderLease(*region, offset, length, work, context)) return Ok();
-    const bool is_owner = known_state != nullptr;
-    if (is_owner && !lease_.held()) RetakeLease();  // for the accesses after this one
+    if (lease_.registered()) {
+      if (AccessUnderLease(*region, offset, length, work, context)) return Ok();
+      const bool is_owner = known_state != nullptr;
+      if (is_owner && !lease_.held()) RetakeLease();  // for the accesses after this one
+    }
     return AccessValidated(*region, offset, length, work, context, known_state);
   }
   if (RunWork(*region, offset, length, work, context)) return Ok();
