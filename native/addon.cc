@@ -69,6 +69,7 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                      "setGuardEnabledForTesting"),
                  InstanceMethod<&SafeMmapAddon::SetAsyncPath>("setAsyncPathForTesting"),
                  InstanceMethod<&SafeMmapAddon::AsyncPaths>("asyncPathCounts"),
+                 InstanceMethod<&SafeMmapAddon::SetLoopCounter>("setLoopCounterUsable"),
                  InstanceMethod<&SafeMmapAddon::SetResumeThroughSigreturn>(
                      "setResumeThroughSigreturnForTesting"),
                  InstanceMethod<&SafeMmapAddon::SetLeaseEpochCheckEnabled>(
@@ -114,6 +115,11 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
   }
 
   // setAsyncPathForTesting(0 auto | 1 calling thread | 2 pool): pool.h's AsyncPath.
+  Napi::Value SetLoopCounter(const Napi::CallbackInfo& info) {
+    SetLoopCounterUsable(info[0].ToBoolean().Value());
+    return info.Env().Undefined();
+  }
+
   Napi::Value SetAsyncPath(const Napi::CallbackInfo& info) {
     const int32_t path = info[0].As<Napi::Number>().Int32Value();
     if (path < 0 || path > 2) {

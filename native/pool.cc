@@ -51,16 +51,19 @@ std::atomic<uint64_t> pool_count{0};
 // is told apart by libuv's loop counter (uv_metrics_info, libuv >= 1.45, so
 // looked up at run time: Node 18's libuv lacks it). uv_now is no substitute:
 // measured under jest, the loop's clock was 53 ms old in a setImmediate
-// callback. Without the counter, every burst is bounded by the budget and
-// the next access after it goes to the pool, which costs one trip per budget.
+// callback. Without the counter (Node 18, Bun, Deno), a burst starts after a
+// pause of a budget's length and is bounded by the budget; the next access
+// after it goes to the pool, which costs one trip per budget.
 using MetricsInfo = int (*)(uv_loop_t*, uv_metrics_t*);
-const MetricsInfo metrics_info =
+const MetricsInfo metrics_info_symbol =
     reinterpret_cast<MetricsInfo>(dlsym(RTLD_DEFAULT, "uv_metrics_info"));
+std::atomic<bool> loop_counter_usable{false};  // SetLoopCounterUsable, from JS
 
 // Per thread, so per environment (each worker has its own thread and loop).
 struct Burst {
   uint64_t turn = ~uint64_t(0);
   uint64_t start_ns = 0;
+  uint64_t last_ns = 0;  // the last decision, for runtimes without the counter
 };
 thread_local Burst burst;
 
@@ -72,6 +75,8 @@ uint64_t MonotonicNs() {
 
 bool WithinTurnBudget(Napi::Env env) {
   const uint64_t now = MonotonicNs();
+  const MetricsInfo metrics_info =
+      loop_counter_usable.load(std::memory_order_relaxed) ? metrics_info_symbol : nullptr;
   uv_loop_t* loop = nullptr;
   uv_metrics_t metrics;
   if (metrics_info != nullptr && napi_get_uv_event_loop(env, &loop) == napi_ok && loop != nullptr &&
@@ -80,9 +85,19 @@ bool WithinTurnBudget(Napi::Env env) {
     burst.start_ns = now;
     return true;
   }
-  if (now - burst.start_ns < kCallingThreadBudgetMs * 1000000) return true;
-  if (metrics_info == nullptr) burst.start_ns = now;  // no counter: the pool trip yields
-  return false;
+  const uint64_t budget_ns = kCallingThreadBudgetMs * 1000000;
+  if (metrics_info == nullptr) {
+    // No counter (Node 18, Bun, Deno): a pause of a budget's length since
+    // the last access starts a new burst; a burst that used its budget goes
+    // to the pool once, and that trip lets the loop turn.
+    const bool idle_since_last = now - burst.last_ns >= budget_ns;
+    burst.last_ns = now;
+    if (idle_since_last) burst.start_ns = now;
+    if (now - burst.start_ns < budget_ns) return true;
+    burst.start_ns = now;
+    return false;
+  }
+  return now - burst.start_ns < budget_ns;
 }
 
 // For searches (copies use RWF_NOWAIT reads instead): mincore costs about
@@ -208,6 +223,8 @@ void Settle(Napi::Env env, Napi::Promise::Deferred& deferred, const std::string&
 }
 
 }  // namespace
+
+void SetLoopCounterUsable(bool usable) { loop_counter_usable.store(usable, std::memory_order_relaxed); }
 
 void SetAsyncPathForTesting(AsyncPath path) {
   async_path.store(int32_t(path), std::memory_order_relaxed);

@@ -49,6 +49,11 @@ enum class AsyncPath : int32_t {
   kPool = 2,           // always the pool (tests: the slow path on a hot file)
 };
 void SetAsyncPathForTesting(AsyncPath path);
+// Whether the fast path may ask libuv for its loop counter (uv_metrics_info).
+// Off until the JS side says the runtime is Node: Bun 1.4 exports the symbol
+// as a stub that aborts the process ("unsupported uv function"), and Deno has
+// no libuv. Without it, the budget falls back to wall time (pool.cc).
+void SetLoopCounterUsable(bool usable);
 // How many asynchronous accesses ran on the calling thread and on the pool
 // since the process started (all environments), so tests can see the path.
 void AsyncPathCounts(double* calling_thread, double* pool);

@@ -17,6 +17,10 @@
 #   safe-mmap's Buffer-like methods follow Node 20's Buffer, and Buffer itself
 #   differs on edge cases between versions (Node 22 and 24's copy() accepts any
 #   TypedArray or DataView as target, Node 20's only a Uint8Array). The README says more.
+#   fs-read.test.ts likewise: its reference is the running Node's fs.readSync,
+#   whose argument checks differ between versions; file.read follows Node 20's.
+# - on Node 18 only, cookbook-pmtiles.test.ts: its reference, pmtiles' own
+#   FileSource, needs the global File (Node 20 and later).
 # - event-loop.test.ts: its 20 ms bound on the async delay is Node 20's (5 ms
 #   measured there); Node 18 measured 41-49 ms, Node 22 and 24 5-29 ms from run
 #   to run on this shared machine. Not investigated; the README says so.
@@ -41,7 +45,7 @@ for file in test/*.test.ts; do
   case ${file#test/} in
     package.test.ts|glibc-floor.test.ts|asan.test.ts|close-race-valgrind.test.ts|event-loop.test.ts) ;;
     buffer-parity.test.ts|view-properties.test.ts|write-parity.test.ts) ;;
-    bad-input.test.ts|bad-input-fuzz.test.ts|reliability.test.ts|soak.test.ts) ;;
+    bad-input.test.ts|bad-input-fuzz.test.ts|reliability.test.ts|soak.test.ts|fs-read.test.ts) ;;
     *) files+=("$file") ;;
   esac
 done
@@ -50,10 +54,15 @@ status=0
 for version in "${versions[@]}"; do
   node=$(ci_node x64 "$version")
   started=$SECONDS
-  echo "ci-matrix: Node $("$node" --version): ${#files[@]} test files"
+  version_files=()
+  for file in "${files[@]}"; do
+    if [[ $version == 18.* && $file == test/cookbook-pmtiles.test.ts ]]; then continue; fi
+    version_files+=("$file")
+  done
+  echo "ci-matrix: Node $("$node" --version): ${#version_files[@]} test files"
   # The version's bin first on PATH: scripts that run `node` get the same one.
   PATH="$(dirname "$node"):$PATH" "$node" node_modules/jest/bin/jest.js --json \
-    --outputFile="$results_dir/node-$version.json" "${files[@]}" </dev/null || status=1
+    --outputFile="$results_dir/node-$version.json" "${version_files[@]}" </dev/null || status=1
   if [[ ! -s $results_dir/node-$version.json ]]; then ci_result "$results_dir/node-$version.json" 0 0 1; fi
   echo "ci-matrix: Node $version took $((SECONDS - started)) s"
 done

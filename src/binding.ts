@@ -54,6 +54,8 @@ interface Binding {
   setGuardEnabledForTesting(enabled: boolean): void;
   /** Where async accesses run: 0 as they should (resident: the calling thread), 1 the calling thread, 2 the pool. */
   setAsyncPathForTesting(path: 0 | 1 | 2): void;
+  /** Lets the fast path read libuv's loop counter (native/pool.h): only under Node. */
+  setLoopCounterUsable(usable: boolean): void;
   /** [async accesses run on the calling thread, on the pool] since the process started. */
   asyncPathCounts(): [number, number];
   setResumeThroughSigreturnForTesting(enabled: boolean): void;
@@ -85,6 +87,10 @@ const loadBinding: (dir: string) => unknown = require('node-gyp-build');
 
 export const binding = loadBinding(join(__dirname, '..')) as Binding;
 binding.setErrorFactory(makeError);
+// Bun exports libuv's uv_metrics_info as a stub that aborts the process, and
+// Deno has no libuv: only Node's loop counter may be asked for.
+const versions = process.versions as Record<string, string | undefined>;
+binding.setLoopCounterUsable(versions.bun === undefined && versions.deno === undefined);
 
 // Test-only switch used to prove that the fault tests can fail: with it, a
 // fault crashes the process exactly as an unguarded mapping would.

@@ -31,6 +31,7 @@ FAULT_TESTS=(
   test/faultfs.test.ts
   test/io-error.test.ts
   test/async.test.ts
+  test/async-fast-path.test.ts  # both async paths, and the turn budget without libuv's loop counter
   test/read-stream.test.ts
   test/search-truncation.test.ts
   test/signal-chaining.test.ts
