@@ -18,7 +18,8 @@ let helper: string;
 beforeAll(() => {
   dir = new TempDir();
   helper = join(dir.path, 'thread-state.node');
-  execFileSync('cc', ['-shared', '-fPIC', '-O1', '-Wall', '-o', helper,
+  // SAFE_MMAP_TEST_CC: the arm64 CI stage (under qemu) builds it with the cross compiler.
+  execFileSync(process.env.SAFE_MMAP_TEST_CC ?? 'cc', ['-shared', '-fPIC', '-O1', '-Wall', '-o', helper,
     join(__dirname, 'thread-state', 'thread-state.c')]);
 });
 afterAll(() => dir.remove());
@@ -64,7 +65,10 @@ const onX64 = process.arch === 'x64';
 describe.each(MODES)("validate '%s'", (mode) => {
   // SS_AUTODISARM: the kernel disarms the alternate stack while our handler
   // (SA_ONSTACK) runs on it; only sigreturn arms it again.
-  test('an SS_AUTODISARM alternate signal stack is armed again after a caught fault', () => {
+  // qemu-user 7.2 (the arm64 CI stage) refuses SS_AUTODISARM with EINVAL.
+  const underQemu = process.env.SAFE_MMAP_TEST_QEMU === '1';
+  (underQemu ? test.skip : test)(`an SS_AUTODISARM alternate signal stack is armed again after a caught fault${
+    underQemu ? ' (NOT RUN under qemu-user, which has no SS_AUTODISARM)' : ''}`, () => {
     const setup = 'if (state.armAutodisarmAltStack() !== 0) throw new Error("sigaltstack")';
     const outcome = outcomeOf(aroundFault('altstack', mode, setup, 'state.altStackFlags()'));
     expect(outcome.caught).toBe('MappedFileTruncated');

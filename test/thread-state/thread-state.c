@@ -35,7 +35,7 @@ static napi_value Number(napi_env env, double value) {
   return result;
 }
 
-static double FirstArgument(napi_env env, napi_callback_info info) {
+__attribute__((unused)) static double FirstArgument(napi_env env, napi_callback_info info) {
   size_t count = 1;
   napi_value argument;
   double value = 0;
