@@ -111,7 +111,9 @@ bool BreakSlot(LeaseSlot& slot, bool count_break) {
   while (state == kAcquiring || state == kLeased || state == kBroken) {
     if (slot.state.compare_exchange_weak(state, kBreaking, std::memory_order_acq_rel)) {
       slot.epoch.fetch_add(1, std::memory_order_release);
-      if (count_break) slot.breaks.fetch_add(1, std::memory_order_release);
+      // A break of a slot that held no lease (a SIGIO overflow, a late
+      // duplicate signal) changed nothing: { stable: true } must not see it.
+      if (count_break && state != kBroken) slot.breaks.fetch_add(1, std::memory_order_release);
       fcntl(slot.fd.load(std::memory_order_relaxed), F_SETLEASE, F_UNLCK);
       slot.state.store(kBroken, std::memory_order_release);
       return true;

@@ -248,8 +248,9 @@ const METHODS = [
   // Adapters (src/adapters.ts), made `over` the subject's view or file, then used once.
   { name: 'arrayBufferSource', on: 'module', over: 'view', kind: 'sync', args: [arbOffset, arbOffset], twin: 'subarray' },
   { name: 'asyncArrayBufferSource', on: 'module', over: 'view', kind: 'async', args: [arbOffset, arbOffset], twin: 'subarray' },
-  { name: 'fsReader', on: 'module', over: 'file', kind: 'sync', args: [arbTarget, arbOffset, arbOffset, arbOffset] },
-  { name: 'fsReader.readAsync', on: 'module', over: 'file', kind: 'async', args: [arbTarget, arbOffset, arbOffset, arbOffset, arbAsyncOptions] },
+  // fsReader is file.read/readAsync: fs.readSync is its twin, as theirs.
+  { name: 'fsReader', on: 'module', over: 'file', kind: 'sync', args: [arbTarget, arbOffset, arbOffset, arbOffset], twin: 'fs.readSync' },
+  { name: 'fsReader.readAsync', on: 'module', over: 'file', kind: 'async', args: [arbTarget, arbOffset, arbOffset, arbOffset, arbAsyncOptions], twin: 'fs.readSync' },
   // MappedFile
   { name: 'view', on: 'file', kind: 'sync', args: [arbOffset, arbOffset] },
   { name: 'fileSize', on: 'file', kind: 'sync', args: [] },
