@@ -187,7 +187,10 @@ test('under a truncating and regrowing process, read() returns counts of true by
   const FILE_LENGTH = 1 << 20;
   const path = dir.patternFile('race', FILE_LENGTH);
   const truncator = startTruncator(path, FILE_LENGTH, 2000);
-  const file = open(path, { validate: 'fault' });
+  // 'always': every byte below the count was in the file. ('fault' mode may
+  // return the zero-filled tail page of a truncated file, as documented, so
+  // it cannot promise this; its faults are covered by the tests above.)
+  const file = open(path);
   const target = Buffer.alloc(256 * 1024);
   truncator.go();
   let reads = 0, shortReads = 0, wrong = 0, truncatedErrors = 0;
