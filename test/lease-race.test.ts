@@ -75,7 +75,11 @@ test('open(O_RDONLY|O_TRUNC) by another process (no break): MappedFileTruncated,
   expect(tally.wrongBytes).toBe(0);
 });
 
-test('control: with the epoch check off the same race returns bytes that were not in the file', async () => {
+// Under qemu-user (the arm64 CI stage) the emulated reader is too slow to hit
+// the window in 3 s (0 wrong bytes once): the control runs natively only.
+const underQemu = process.env.SAFE_MMAP_TEST_QEMU === '1';
+(underQemu ? test.skip : test)(`control: with the epoch check off the same race returns bytes that were not in the file${
+  underQemu ? ' (NOT RUN under qemu-user: too slow to hit the window)' : ''}`, async () => {
   const { tally } = await race('blind', 'rewrite', BLIND_TRUST);
   expect(tally.wrongBytes).toBeGreaterThan(0);
 });
