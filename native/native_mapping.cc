@@ -200,27 +200,26 @@ Napi::Value NativeMapping::SnapshotAsync(const Napi::CallbackInfo& info) {
 
 // copyToAsync(target, targetStart, offset, length, abortFlag) -> Promise<number>
 Napi::Value NativeMapping::CopyToAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint64_t offset, length;
-  uint8_t* destination;
-  if (!CopyArguments(info, &offset, &length, &destination)) return Napi::Value();
-  AccessPlan plan{offset, length, CopyOut, AccessPlan::Resolution::kCount};
-  plan.destination = destination;
-  plan.plain_copy = true;
-  return StartAsync(env, plan, info[0].As<Napi::Object>(), info[4]);
+  return StartCopyInto(info, AccessPlan::Resolution::kCount);
 }
 
 // readAtAsync(target, targetStart, position, length, abortFlag) ->
 // Promise<bytes read>: fs-style, up to the file's end (ReadAt).
 Napi::Value NativeMapping::ReadAtAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint64_t position, length;
+  return StartCopyInto(info, AccessPlan::Resolution::kReadCount);
+}
+
+// The two above differ only in how the count resolves: copyToAsync's range
+// must lie in the file, readAtAsync's stops at its end.
+Napi::Value NativeMapping::StartCopyInto(const Napi::CallbackInfo& info,
+                                         AccessPlan::Resolution resolution) {
+  uint64_t offset, length;
   uint8_t* destination;
-  if (!CopyArguments(info, &position, &length, &destination)) return Napi::Value();
-  AccessPlan plan{position, length, CopyOut, AccessPlan::Resolution::kReadCount};
+  if (!CopyArguments(info, &offset, &length, &destination)) return Napi::Value();
+  AccessPlan plan{offset, length, CopyOut, resolution};
   plan.destination = destination;
   plan.plain_copy = true;
-  return StartAsync(env, plan, info[0].As<Napi::Object>(), info[4]);
+  return StartAsync(info.Env(), plan, info[0].As<Napi::Object>(), info[4]);
 }
 
 // indexOfAsync(offset, length, needle, from, forward, alignment, abortFlag)

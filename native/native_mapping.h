@@ -90,6 +90,8 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
   static const int32_t* AbortFlagOf(Napi::Value value, Napi::Object* holder);
 
   Napi::Value StartAsync(Napi::Env env, AccessPlan plan, Napi::Object holder, Napi::Value abort_flag);
+  // copyToAsync and readAtAsync: (target, targetStart, offset, length, abortFlag).
+  Napi::Value StartCopyInto(const Napi::CallbackInfo& info, AccessPlan::Resolution resolution);
 
   Napi::Value SnapshotAsync(const Napi::CallbackInfo& info);
 

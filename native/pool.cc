@@ -13,14 +13,14 @@ bool AbortRequested(const int32_t* flag) {
   return flag != nullptr && __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
 }
 
-PoolFlush::PoolFlush(Napi::Env env, FileMapping* mapping, const std::string& path,
-                     Napi::Object owner, uint64_t offset, uint64_t length)
+PinnedPoolWork::PinnedPoolWork(Napi::Env env, FileMapping* mapping, const std::string& path,
+                               Napi::Object owner, uint64_t offset, uint64_t length)
     : Napi::AsyncWorker(env, "safe-mmap"),
       deferred_(Napi::Promise::Deferred::New(env)),
       mapping_(mapping), path_(path), owner_(Napi::Persistent(owner)),
       offset_(offset), length_(length) {}
 
-Napi::Promise PoolFlush::Start() {
+Napi::Promise PinnedPoolWork::Start() {
   Napi::Promise promise = deferred_.Promise();
   if (!mapping_->Pin()) {
     deferred_.Reject(MakeAccessError(Env(), path_, {true, offset_, length_},
@@ -31,6 +31,10 @@ Napi::Promise PoolFlush::Start() {
   Queue();
   return promise;
 }
+
+PoolFlush::PoolFlush(Napi::Env env, FileMapping* mapping, const std::string& path,
+                     Napi::Object owner, uint64_t offset, uint64_t length)
+    : PinnedPoolWork(env, mapping, path, owner, offset, length) {}
 
 void PoolFlush::Execute() { failure_ = mapping_->Flush(offset_, length_); }
 
@@ -282,30 +286,13 @@ Napi::Promise StartAccess(Napi::Env env, FileMapping* mapping, const std::string
 PoolAccess::PoolAccess(Napi::Env env, FileMapping* mapping, const std::string& path,
                        Napi::Object owner, const AccessPlan& plan, Napi::Object holder,
                        Napi::Object abort_holder)
-    : Napi::AsyncWorker(env, "safe-mmap"),
-      deferred_(Napi::Promise::Deferred::New(env)),
-      mapping_(mapping),
-      path_(path),
-      owner_(Napi::Persistent(owner)),
-      plan_(plan) {
+    : PinnedPoolWork(env, mapping, path, owner, plan.offset, plan.length), plan_(plan) {
   if (!holder.IsEmpty()) holder_ = Napi::Persistent(holder);
   if (!abort_holder.IsEmpty()) abort_holder_ = Napi::Persistent(abort_holder);
   if (plan_.resolution == AccessPlan::Resolution::kPosition) {
     needle_.assign(plan_.search.needle, plan_.search.needle + plan_.search.needle_length);
     plan_.search.needle = needle_.data();
   }
-}
-
-Napi::Promise PoolAccess::Start() {
-  Napi::Promise promise = deferred_.Promise();
-  if (!mapping_->Pin()) {
-    deferred_.Reject(MakeAccessError(Env(), path_, {true, plan_.offset, plan_.length},
-                                     {AccessStatus::kClosed, -1, 0}));
-    Destroy();
-    return promise;
-  }
-  Queue();
-  return promise;
 }
 
 void PoolAccess::Execute() {

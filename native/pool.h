@@ -20,25 +20,37 @@ namespace safe_mmap {
 // Reads the abort flag that JS sets (Atomics.store) in a SharedArrayBuffer.
 bool AbortRequested(const int32_t* flag);
 
-// flushAsync: msync on the thread pool, with the mapping pinned.
-class PoolFlush : public Napi::AsyncWorker {
+// What every pool job shares: the promise, and the mapping pinned from
+// Start() to settlement. Start() pins the mapping and queues the job, or
+// rejects with MappedFileClosed at once when it is closed already; the
+// subclass's OnOK() unpins it before settling.
+class PinnedPoolWork : public Napi::AsyncWorker {
+ public:
+  Napi::Promise Start();
+
+ protected:
+  PinnedPoolWork(Napi::Env env, FileMapping* mapping, const std::string& path, Napi::Object owner,
+                 uint64_t offset, uint64_t length);
+
+  Napi::Promise::Deferred deferred_;
+  FileMapping* mapping_;
+  std::string path_;
+  Napi::ObjectReference owner_;  // the NativeMapping: keeps mapping_ alive
+  uint64_t offset_;  // the range
+  uint64_t length_;
+};
+
+// flushAsync: msync on the thread pool.
+class PoolFlush : public PinnedPoolWork {
  public:
   PoolFlush(Napi::Env env, FileMapping* mapping, const std::string& path, Napi::Object owner,
             uint64_t offset, uint64_t length);
-
-  Napi::Promise Start();
 
  protected:
   void Execute() override;
   void OnOK() override;
 
  private:
-  Napi::Promise::Deferred deferred_;
-  FileMapping* mapping_;
-  std::string path_;
-  Napi::ObjectReference owner_;  // keeps mapping_ alive
-  uint64_t offset_;
-  uint64_t length_;
   OsFailure failure_{0, nullptr, nullptr};
 };
 
@@ -125,23 +137,16 @@ Napi::Promise StartAccess(Napi::Env env, FileMapping* mapping, const std::string
 // One access run on a libuv thread-pool thread, settling a Promise. The
 // destination, needle and abort flag are raw pointers into memory kept alive
 // by the references held here.
-class PoolAccess : public Napi::AsyncWorker {
+class PoolAccess : public PinnedPoolWork {
  public:
   PoolAccess(Napi::Env env, FileMapping* mapping, const std::string& path, Napi::Object owner,
              const AccessPlan& plan, Napi::Object holder, Napi::Object abort_holder);
-
-  // Pins the mapping and queues the work, or settles at once when closed.
-  Napi::Promise Start();
 
  protected:
   void Execute() override;
   void OnOK() override;
 
  private:
-  Napi::Promise::Deferred deferred_;
-  FileMapping* mapping_;
-  std::string path_;
-  Napi::ObjectReference owner_;  // the NativeMapping: keeps mapping_ alive
   Napi::ObjectReference holder_;  // the destination's owner
   Napi::ObjectReference abort_holder_;
   AccessPlan plan_;
