@@ -1,4 +1,4 @@
-// The same through import (scripts/ci-tarball.sh).
+// The same through import (see check.cjs).
 import assert from 'node:assert';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,17 +13,24 @@ fs.writeFileSync(file, bytes);
 
 const mapped = open(file);
 const view = mapped.view();
+assert.strictEqual(view.length, bytes.length);
 assert.ok(view.snapshot().equals(bytes));
+
 fs.truncateSync(file, 0);
 let caught;
 try { view.readUInt8(4096); } catch (error) { caught = error; }
 assert.ok(caught instanceof MappedFileTruncated, 'expected MappedFileTruncated, got ' + caught);
 assert.ok(caught instanceof MappedFileError);
+assert.strictEqual(caught.code, 'ERR_MAPPED_FILE_TRUNCATED');
 mapped.close();
 
+// import and require hand out the same classes, so instanceof agrees across them.
 const require = createRequire(import.meta.url);
 assert.strictEqual(require('safe-mmap').MappedFileTruncated, MappedFileTruncated);
 assert.strictEqual(safeMmap.open, open);
 const packageDir = path.dirname(require.resolve('safe-mmap/package.json'));
 const addon = require('node-gyp-build').path(packageDir);
-console.log(JSON.stringify({ ok: true, code: caught.code, arch: process.arch, node: process.version, addon: path.relative(packageDir, addon) }));
+console.log(JSON.stringify({
+  ok: true, code: caught.code, resolved: fileURLToPath(import.meta.resolve('safe-mmap')),
+  arch: process.arch, node: process.version, addon: path.relative(packageDir, addon),
+}));
