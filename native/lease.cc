@@ -114,6 +114,8 @@ bool BreakSlot(LeaseSlot& slot, bool count_break) {
       // A break of a slot that held no lease (a SIGIO overflow, a late
       // duplicate signal) changed nothing: { stable: true } must not see it.
       if (count_break && state != kBroken) slot.breaks.fetch_add(1, std::memory_order_release);
+      // Counted before the release, so a writer that got through finds it.
+      if (count_break) breaks_handled.fetch_add(1, std::memory_order_release);
       fcntl(slot.fd.load(std::memory_order_relaxed), F_SETLEASE, F_UNLCK);
       slot.state.store(kBroken, std::memory_order_release);
       return true;
@@ -126,16 +128,12 @@ void HandleSignal(const siginfo_t& info) {
   if (info.si_signo == SIGIO) {
     // The real-time queue overflowed and the kernel fell back to SIGIO,
     // which names no descriptor: any lease may have been broken.
-    for (LeaseSlot& slot : slots) {
-      if (BreakSlot(slot, true)) breaks_handled.fetch_add(1, std::memory_order_relaxed);
-    }
+    for (LeaseSlot& slot : slots) BreakSlot(slot, true);
     return;
   }
   if (info.si_code <= 0) return;  // sent by a process, not a lease break
   for (LeaseSlot& slot : slots) {
-    if (slot.fd.load(std::memory_order_acquire) == info.si_fd && BreakSlot(slot, true)) {
-      breaks_handled.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (slot.fd.load(std::memory_order_acquire) == info.si_fd) BreakSlot(slot, true);
   }
 }
 
@@ -367,6 +365,6 @@ void SetLeaseWatcherPausedForTesting(bool paused) {
   watcher_paused.store(paused, std::memory_order_release);
 }
 
-uint64_t LeaseBreaksHandled() { return breaks_handled.load(std::memory_order_relaxed); }
+uint64_t LeaseBreaksHandled() { return breaks_handled.load(std::memory_order_acquire); }
 
 }  // namespace safe_mmap
