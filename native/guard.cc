@@ -77,10 +77,12 @@ __attribute__((tls_model("initial-exec"))) thread_local GuardFrame* volatile
 
 struct sigaction previous_action;
 // Installation happens once per process, from whichever environment loads
-// first. A plain atomic flag rather than std::call_once: call_once pulls in
-// pthread_once, whose glibc >= 2.34 symbol version would raise the glibc
-// floor of the prebuilds; the load of an addon is serialised by Node anyway
-// per thread, and the compare-exchange settles races between workers.
+// first, and the handler stays for good (the library is never unloaded: -z
+// nodelete in binding.gyp). A plain atomic flag rather than std::call_once:
+// call_once pulls in pthread_once, whose glibc >= 2.34 symbol version would
+// raise the glibc floor of the prebuilds; the load of an addon is serialised
+// by Node anyway per thread, and the compare-exchange settles races between
+// workers.
 std::atomic<int> install_state{0};  // 0 not yet, 1 installing, 2 done
 int install_error = 0;
 volatile sig_atomic_t guard_enabled = 1;

@@ -180,7 +180,9 @@ void ReleaseAllAtExit() {
 
 // Starts the watcher once per process. The thread blocks every signal (it
 // inherits the mask set here): it takes its own with sigtimedwait, and no
-// process-directed signal should land on it.
+// process-directed signal should land on it. It outlives every environment,
+// which is why the library is linked -z nodelete (binding.gyp): Node unloads
+// an addon that only a worker loaded when that worker exits.
 bool WatcherRunning() {
   int state = watcher_state.load(std::memory_order_acquire);
   if (state == 2) return true;

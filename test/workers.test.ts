@@ -94,3 +94,34 @@ test('in a worker, open/close cycles leave Node\'s descriptor bookkeeping intact
   expect(child.stderr).not.toMatch(/unmanaged mode twice/);
   expect(child.stdout).toContain('worker exit 0');
 });
+
+test('a worker that alone loaded the addon exits: the process lives on, and the SIGBUS handler and lease watcher it started still work', () => {
+  // Node unloads (dlclose) an addon loaded only by a worker when that worker
+  // exits. The SIGBUS handler and the lease watcher thread are process-wide
+  // and outlive it, so the library must stay mapped (linked -z nodelete):
+  // otherwise the watcher's next round, within 250 ms, runs unmapped code
+  // and the whole process dies of SIGSEGV.
+  const path = dir.patternFile('worker-only', 4 * 4096);
+  const child = runNodeScript(`
+    const { Worker } = require('node:worker_threads');
+    const fs = require('node:fs');
+    const path = ${JSON.stringify(path)};
+    new Worker(\`
+      const file = require(\${JSON.stringify(process.cwd())}).open(\${JSON.stringify(path)});
+      file.view().readUInt8(0);
+      require('node:worker_threads').parentPort.postMessage(file.validationMethod);
+      file.close();
+    \`, { eval: true })
+      .on('message', (method) => console.log('worker', method))
+      .on('exit', () => setTimeout(() => {  // several watcher rounds
+        const { open, MappedFileTruncated } = require(process.cwd());
+        const file = open(path);
+        console.log('main', file.validationMethod);
+        fs.truncateSync(path, 4096);  // breaks the lease: only the watcher can let this through
+        try { file.view().readUInt8(3 * 4096); console.log('read past the end'); }
+        catch (error) { console.log(error instanceof MappedFileTruncated ? 'MappedFileTruncated' : String(error)); }
+        file.close();
+      }, 1000));`);
+  expect([child.signal, child.status]).toEqual([null, 0]);
+  expect(child.stdout.trim().split('\n')).toEqual(['worker lease', 'main lease', 'MappedFileTruncated']);
+});
