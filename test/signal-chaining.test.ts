@@ -28,16 +28,31 @@ const SENT_BY_ANOTHER_PROCESS = `require('node:child_process').execFileSync('kil
 const outcome = (child: { status: number | null; signal: string | null; stdout: string }) =>
   ({ status: child.status, signal: child.signal, stdout: child.stdout });
 
+// Under qemu-user 7.2 a process-directed signal can be parked on a thread
+// whose emulated mask blocks it (Node's inspector thread, the lease watcher),
+// and the process survives a sent SIGBUS with or without safe-mmap (README,
+// arm64 notes: a C program without safe-mmap shows it in 6 of 20 rounds).
+// There, and only for that outcome, a run is repeated up to twice: a guard
+// that swallowed sent signals would survive every time and still fail.
+const emulated = process.env.SAFE_MMAP_TEST_QEMU === '1';
+function runSendingSigbus(script: string) {
+  let child = runNodeScript(script);
+  for (let retry = 0; emulated && retry < 2 && child.signal === null && child.stdout.includes('survived'); retry++) {
+    child = runNodeScript(script);
+  }
+  return child;
+}
+
 test('process.kill(process.pid, "SIGBUS") ends the process as it would without safe-mmap', () => {
-  const without = runNodeScript(SENT_BY_ITSELF);
-  const child = runNodeScript(`${loadAndRead(path)}\n${SENT_BY_ITSELF}`);
+  const without = runSendingSigbus(SENT_BY_ITSELF);
+  const child = runSendingSigbus(`${loadAndRead(path)}\n${SENT_BY_ITSELF}`);
   expect(outcome(child)).toEqual(outcome(without));
   if (!isDeno) expect(child.signal).toBe('SIGBUS');
 });
 
 test('a SIGBUS sent by another process is not claimed (its si_code is SI_USER, not a kernel code)', () => {
-  const without = runNodeScript(SENT_BY_ANOTHER_PROCESS);
-  const child = runNodeScript(`${loadAndRead(path)}\n${SENT_BY_ANOTHER_PROCESS}`);
+  const without = runSendingSigbus(SENT_BY_ANOTHER_PROCESS);
+  const child = runSendingSigbus(`${loadAndRead(path)}\n${SENT_BY_ANOTHER_PROCESS}`);
   expect(outcome(child)).toEqual(outcome(without));
   if (!isDeno) expect(child.signal).toBe('SIGBUS');
 });
