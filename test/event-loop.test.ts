@@ -12,7 +12,13 @@ import { TempDir } from './support/files';
 // loop's own JavaScript runs several times slower (26 ms async p99 there, in
 // one run), so the absolute bound on the async delay is five times looser;
 // the comparison with the sync stall, the point of the test, is the same.
-const ASYNC_P99_LIMIT_MS = process.env.SAFE_MMAP_TEST_QEMU === '1' ? 100 : 30;
+const EMULATED = process.env.SAFE_MMAP_TEST_QEMU === '1';
+const ASYNC_P99_LIMIT_MS = EMULATED ? 100 : 30;
+// How many times longer the sync reads must stall the loop than the async
+// p99. Under qemu the sync stall is mostly the host kernel's I/O, at native
+// speed, while the async delay is emulated JavaScript: the ratio shrinks
+// (220 ms against an 85.7 ms p99 in a run on a loaded machine).
+const STALL_FACTOR = EMULATED ? 2 : 3;
 const FILE_LENGTH = 384 << 20;
 const CHUNK = 2 << 20;
 let dir: TempDir;
@@ -73,7 +79,7 @@ test('async snapshots of a cold file keep the event loop live; sync ones stall i
   // The absolute bound flakes on this shared 2-core machine (52 ms seen in a
   // CI run): only a gross stall fails it; the relative check is the contract.
   expect(asyncDelay.p99).toBeLessThan(3 * ASYNC_P99_LIMIT_MS);
-  expect(syncDelay.max).toBeGreaterThan(3 * asyncDelay.p99);
+  expect(syncDelay.max).toBeGreaterThan(STALL_FACTOR * asyncDelay.p99);
 });
 
 test('async snapshots small enough for the fast path keep the event loop live on a cold file too', async () => {

@@ -192,6 +192,7 @@ test('under a truncating and regrowing process, read() returns counts of true by
   // it cannot promise this; its faults are covered by the tests above.)
   const file = open(path);
   const target = Buffer.alloc(256 * 1024);
+  await truncator.ready;  // the window starts once it has booted (slow under qemu)
   truncator.go();
   let reads = 0, shortReads = 0, wrong = 0, truncatedErrors = 0;
   const until = Date.now() + 2000;
