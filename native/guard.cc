@@ -90,18 +90,38 @@ volatile sig_atomic_t resume_through_sigreturn = SAFE_MMAP_RESUME_THROUGH_SIGRET
 
 bool SentByKernel(const siginfo_t* info) { return info->si_code > 0; }
 
+// Calls the previous handler under the signal mask the kernel would have
+// given it: its own sa_mask, plus SIGBUS unless it asked for SA_NODEFER. Ours
+// is installed with an empty mask and SA_NODEFER, so without this another
+// signal could interrupt a handler that counts on being alone. libuv's does
+// (process.on('SIGBUS')): it takes a lock with a blocking read, and a SIGCHLD
+// arriving meanwhile, whose handler takes the same lock, deadlocked the
+// thread (seen under qemu, where the window is wide; test/signal-chaining).
+// On return the mask is put back, as sigreturn would; a handler that
+// siglongjmps away keeps it blocked, as it would under the kernel.
+template <typename Call>
+void CallUnderPreviousMask(int signal_number, Call call) {
+  sigset_t mask = previous_action.sa_mask;
+  if (!(previous_action.sa_flags & SA_NODEFER)) sigaddset(&mask, signal_number);
+  sigset_t interrupted;
+  pthread_sigmask(SIG_BLOCK, &mask, &interrupted);
+  call();
+  pthread_sigmask(SIG_SETMASK, &interrupted, nullptr);
+}
+
 // Hands a fault we do not own to whoever had SIGBUS before us.
 void ForwardToPreviousAction(int signal_number, siginfo_t* info, void* ucontext) {
   if (previous_action.sa_flags & SA_SIGINFO) {
     if (previous_action.sa_sigaction != nullptr) {
-      previous_action.sa_sigaction(signal_number, info, ucontext);
+      CallUnderPreviousMask(signal_number,
+                            [&] { previous_action.sa_sigaction(signal_number, info, ucontext); });
       return;
     }
   } else if (previous_action.sa_handler == SIG_IGN && !SentByKernel(info)) {
     return;  // a kill(SIGBUS) was ignored before us; keep ignoring it
   } else if (previous_action.sa_handler != SIG_DFL &&
              previous_action.sa_handler != SIG_IGN) {
-    previous_action.sa_handler(signal_number);
+    CallUnderPreviousMask(signal_number, [&] { previous_action.sa_handler(signal_number); });
     return;
   }
   // Default action: uninstall ourselves and let the signal take its course.

@@ -8,19 +8,16 @@
 // state lost, which proves it can fail; and with the guard off the child
 // dies by SIGBUS.
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { runNodeScript } from './support/processes';
 import { TempDir, PAGE } from './support/files';
+import { buildTestModule } from './support/test-modules';
 
 let dir: TempDir;
 let helper: string;
 
 beforeAll(() => {
   dir = new TempDir();
-  helper = join(dir.path, 'thread-state.node');
-  // SAFE_MMAP_TEST_CC: the arm64 CI stage (under qemu) builds it with the cross compiler.
-  execFileSync(process.env.SAFE_MMAP_TEST_CC ?? 'cc', ['-shared', '-fPIC', '-O1', '-Wall', '-o', helper,
-    join(__dirname, 'thread-state', 'thread-state.c')]);
+  helper = buildTestModule('thread-state', dir.path);
 });
 afterAll(() => dir.remove());
 

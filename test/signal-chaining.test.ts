@@ -3,6 +3,7 @@
 // they would without safe-mmap.
 import { runNodeScript } from './support/processes';
 import { TempDir } from './support/files';
+import { buildTestModule } from './support/test-modules';
 
 // This file also runs under Bun and Deno (test/runtimes/run.sh).
 const isDeno = 'Deno' in globalThis;
@@ -30,11 +31,10 @@ const outcome = (child: { status: number | null; signal: string | null; stdout: 
 
 // Under qemu-user 7.2 a process-directed signal can be parked on a thread
 // whose emulated mask blocks it (Node's inspector thread, the lease watcher):
-// the process then survives a sent SIGBUS, with or without safe-mmap, or the
-// handler installed before ours never runs (README, arm64 notes: a C program
-// without safe-mmap shows it in 6 of 20 rounds). There, and only when the
-// signal was not delivered, a run is repeated up to twice: a guard that
-// swallowed sent signals, or did not chain, fails every run and still fails
+// the process then survives a sent SIGBUS, with or without safe-mmap (README,
+// arm64 notes: a C program without safe-mmap shows it in 6 of 20 rounds).
+// There, and only when the signal was not delivered, a run is repeated up to
+// twice: a guard that swallowed sent signals fails every run and still fails
 // the test.
 const emulated = process.env.SAFE_MMAP_TEST_QEMU === '1';
 const notSurvived = (child: { signal: string | null; stdout: string }) =>
@@ -75,16 +75,41 @@ test('a SIGBUS fault the guard does not claim still crashes by SIGBUS (no loop, 
 });
 
 test('a handler installed before safe-mmap still receives the signals that are not ours', () => {
-  const child = runSendingSigbus(`
+  const child = runNodeScript(`
     process.on('SIGBUS', () => { console.log('previous handler ran'); process.exit(0); });
     ${loadAndRead(path)}
     // kill(1), not process.kill: Bun's process.kill resets a SIGBUS action
     // that is not its own to SIG_DFL before sending.
     require('node:child_process').execFileSync('kill', ['-BUS', String(process.pid)]);
-    setTimeout(() => { console.log('not delivered'); process.exit(3); }, 2000);`,
-  (run) => run.stdout.includes('previous handler ran'));
+    setTimeout(() => { console.log('not delivered'); process.exit(3); }, 2000);`);
   expect(child.status).toBe(0);
   expect(child.stdout).toContain('previous handler ran');
+});
+
+test('a handler installed before safe-mmap runs under its own signal mask, as the kernel would run it', () => {
+  // The probe (test/signal-probe) installs a SIGBUS handler whose sa_mask
+  // holds SIGUSR2, without SA_NODEFER, and records the mask it ran under.
+  // safe-mmap's handler, installed after it with an empty mask and
+  // SA_NODEFER, must forward to it with SIGUSR2 and SIGBUS blocked. libuv's
+  // handler (process.on('SIGBUS')) relies on this: interrupted by a SIGCHLD
+  // while it holds its lock, it deadlocks.
+  const probe = buildTestModule('signal-probe', dir.path);
+  const script = (withSafeMmap: boolean) => `
+    const probe = require(${JSON.stringify(probe)});
+    if (probe.install() !== 0) throw new Error('sigaction failed');
+    ${withSafeMmap ? loadAndRead(path) : ''}
+    require('node:child_process').execFileSync('kill', ['-BUS', String(process.pid)]);
+    setTimeout(() => console.log(JSON.stringify(
+      { runs: probe.runs(), ownMaskBlocked: probe.ownMaskBlocked(), signalBlocked: probe.signalBlocked() })), 100);`;
+  const report = (child: { stdout: string; stderr: string }) => {
+    const line = child.stdout.trim().split('\n').pop();
+    if (!line) throw new Error(`no report: ${child.stderr}`);
+    return JSON.parse(line);
+  };
+  const without = report(runSendingSigbus(script(false), (run) => run.stdout.includes('"runs":1')));
+  expect(without).toEqual({ runs: 1, ownMaskBlocked: 1, signalBlocked: 1 });  // the kernel's way
+  const child = report(runSendingSigbus(script(true), (run) => run.stdout.includes('"runs":1')));
+  expect(child).toEqual(without);
 });
 
 // (module (memory 1) (func (export "load") (param i32) (result i32) local.get 0 i32.load))
