@@ -2,21 +2,13 @@
 // stands for whoever installed one before safe-mmap, and reports the signal
 // mask it ran under. The kernel runs a handler with its sa_mask (here
 // SIGUSR2) and, without SA_NODEFER, the signal itself blocked; a forwarding
-// handler must do the same. Not part of the package. Like test/thread-state,
-// it declares the few Node-API functions it needs itself, so it builds with
-// a bare `cc -shared` and loads in any Node-API runtime.
+// handler must do the same. Not part of the package (test/support/
+// test-module.h says how it builds).
 #define _GNU_SOURCE
 #include <signal.h>
 #include <string.h>
 
-typedef struct napi_env__* napi_env;
-typedef struct napi_value__* napi_value;
-typedef struct napi_callback_info__* napi_callback_info;
-typedef int napi_status;
-typedef napi_value (*napi_callback)(napi_env, napi_callback_info);
-napi_status napi_create_function(napi_env, const char*, size_t, napi_callback, void*, napi_value*);
-napi_status napi_create_int32(napi_env, int, napi_value*);
-napi_status napi_set_named_property(napi_env, napi_value, const char*, napi_value);
+#include "../support/test-module.h"
 
 static volatile sig_atomic_t handler_runs = 0;
 static volatile sig_atomic_t own_mask_blocked = 0;     // SIGUSR2, its sa_mask
@@ -30,13 +22,7 @@ static void PreviousHandler(int signal_number) {
   handler_runs++;
 }
 
-static napi_value Int(napi_env env, int value) {
-  napi_value result;
-  napi_create_int32(env, value, &result);
-  return result;
-}
-
-// install() -> 0, or the errno of sigaction.
+// install() -> 0, or -1 when sigaction fails.
 static napi_value Install(napi_env env, napi_callback_info info) {
   (void)info;
   struct sigaction action;
@@ -44,20 +30,14 @@ static napi_value Install(napi_env env, napi_callback_info info) {
   action.sa_handler = PreviousHandler;
   sigemptyset(&action.sa_mask);
   sigaddset(&action.sa_mask, SIGUSR2);
-  return Int(env, sigaction(SIGBUS, &action, NULL) == 0 ? 0 : -1);
+  return Number(env, sigaction(SIGBUS, &action, NULL) == 0 ? 0 : -1);
 }
 
 // What the handler saw: how often it ran, and whether SIGUSR2 and SIGBUS were
 // blocked while it ran (1) or not (0), the last time.
-static napi_value Runs(napi_env env, napi_callback_info info) { (void)info; return Int(env, handler_runs); }
-static napi_value OwnMaskBlocked(napi_env env, napi_callback_info info) { (void)info; return Int(env, own_mask_blocked); }
-static napi_value SignalBlocked(napi_env env, napi_callback_info info) { (void)info; return Int(env, signal_itself_blocked); }
-
-static void Export(napi_env env, napi_value exports, const char* name, napi_callback callback) {
-  napi_value function;
-  napi_create_function(env, name, strlen(name), callback, NULL, &function);
-  napi_set_named_property(env, exports, name, function);
-}
+static napi_value Runs(napi_env env, napi_callback_info info) { (void)info; return Number(env, handler_runs); }
+static napi_value OwnMaskBlocked(napi_env env, napi_callback_info info) { (void)info; return Number(env, own_mask_blocked); }
+static napi_value SignalBlocked(napi_env env, napi_callback_info info) { (void)info; return Number(env, signal_itself_blocked); }
 
 __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   Export(env, exports, "install", Install);

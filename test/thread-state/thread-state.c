@@ -1,9 +1,8 @@
 // Test-only Node-API module for test/fault-recovery-state: sets and reads the
 // per-thread state that signal delivery resets (x86 PKRU, MXCSR, an
 // SS_AUTODISARM alternate signal stack), so the test can check that a caught
-// fault gave it back. Not part of the package. It declares the few Node-API
-// functions it needs itself (their ABI is stable), so it builds with a bare
-// `cc -shared` and no Node headers, and loads in any Node-API runtime.
+// fault gave it back. Not part of the package (test/support/test-module.h
+// says how it builds).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -18,22 +17,7 @@
 #include <cpuid.h>
 #endif
 
-typedef struct napi_env__* napi_env;
-typedef struct napi_value__* napi_value;
-typedef struct napi_callback_info__* napi_callback_info;
-typedef int napi_status;
-typedef napi_value (*napi_callback)(napi_env, napi_callback_info);
-napi_status napi_create_function(napi_env, const char*, size_t, napi_callback, void*, napi_value*);
-napi_status napi_set_named_property(napi_env, napi_value, const char*, napi_value);
-napi_status napi_create_double(napi_env, double, napi_value*);
-napi_status napi_get_cb_info(napi_env, napi_callback_info, size_t*, napi_value*, napi_value*, void**);
-napi_status napi_get_value_double(napi_env, napi_value, double*);
-
-static napi_value Number(napi_env env, double value) {
-  napi_value result;
-  napi_create_double(env, value, &result);
-  return result;
-}
+#include "../support/test-module.h"
 
 __attribute__((unused)) static double FirstArgument(napi_env env, napi_callback_info info) {
   size_t count = 1;
@@ -132,12 +116,6 @@ static napi_value AltStackFlags(napi_env env, napi_callback_info info) {
   stack_t stack;
   if (sigaltstack(NULL, &stack) != 0) return Number(env, -errno);
   return Number(env, stack.ss_flags);
-}
-
-static void Export(napi_env env, napi_value exports, const char* name, napi_callback callback) {
-  napi_value function;
-  napi_create_function(env, name, strlen(name), callback, NULL, &function);
-  napi_set_named_property(env, exports, name, function);
 }
 
 __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env, napi_value exports) {
