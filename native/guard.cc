@@ -11,10 +11,12 @@
 // * A fault is claimed only when all three hold: this thread has an active
 //   frame, si_addr lies in that frame's range, and si_code says the kernel sent
 //   it (si_code > 0; kill/sigqueue/tgkill give SI_USER, SI_QUEUE, SI_TKILL <= 0).
-// * Everything else goes to the action that was installed before ours. When
-//   that was SIG_DFL (or SIG_IGN for a synchronous fault, which the kernel
-//   would have forced to default anyway) we restore it and let the signal
-//   happen again, so foreign crashes stay crashes with the same exit status.
+// * Everything else goes to the action that was installed before ours, run
+//   under the signal mask the kernel would have given it (its sa_mask, and
+//   SIGBUS unless SA_NODEFER; see CallUnderPreviousMask). When that was
+//   SIG_DFL (or SIG_IGN for a synchronous fault, which the kernel would have
+//   forced to default anyway) we restore it and let the signal happen again,
+//   so foreign crashes stay crashes with the same exit status.
 // * SIGSEGV is never touched: on Linux Node's WebAssembly trap handler owns it.
 //   On macOS Node also owns SIGBUS; we chain to it through the saved action.
 //
