@@ -31,11 +31,6 @@ int StatDescriptor(int fd, struct stat* st) {
 #endif
 }
 
-// How many times a validated access is repeated when the file changes under
-// it. A writer would have to modify the file during every one of them; then
-// the access reports MappedFileTruncated (the change may have been one).
-constexpr int kMaxAttempts = 16;
-
 const char* DescribeNonRegular(mode_t mode) {
   if (S_ISDIR(mode)) return "is a directory";
   if (S_ISFIFO(mode)) return "is a FIFO";
@@ -63,14 +58,6 @@ struct WorkCall {
 void InvokeWork(void* call_pointer) {
   const WorkCall* call = static_cast<const WorkCall*>(call_pointer);
   call->work(call->mapped, call->length, call->context);
-}
-
-AccessResult Ok() { return {AccessStatus::kOk, -1, 0}; }
-AccessResult Truncated(uint64_t size) {
-  return {AccessStatus::kTruncated, int64_t(size), 0};
-}
-AccessResult IOError(int64_t size, int error_number) {
-  return {AccessStatus::kIOError, size, error_number};
 }
 
 }  // namespace
@@ -201,7 +188,7 @@ int FileMapping::ReadFileState(FileState* state) const {
 AccessResult FileMapping::CurrentFileSize() {
   if (closed()) return {AccessStatus::kClosed, -1, 0};
   FileState state;
-  if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
+  if (int error_number = ReadFileState(&state)) return AccessResult::IOError(-1, error_number);
   return {AccessStatus::kOk, int64_t(state.size), 0};
 }
 
@@ -258,25 +245,25 @@ AccessResult FileMapping::AccessChecked(uint64_t offset, uint64_t length,
     const bool is_owner = known_state != nullptr;
     if (is_owner && options_.grow) {
       OsFailure failure = Remap();
-      if (failure.error_number != 0) return IOError(-1, failure.error_number);
+      if (failure.error_number != 0) return AccessResult::IOError(-1, failure.error_number);
       region = region_.load(std::memory_order_acquire);
     }
     if (offset > region->size || length > region->size - offset) {
       FileState now;
-      if (int error_number = ReadFileState(&now)) return IOError(-1, error_number);
-      return Truncated(std::min(now.size, region->size));
+      if (int error_number = ReadFileState(&now)) return AccessResult::IOError(-1, error_number);
+      return AccessResult::Truncated(std::min(now.size, region->size));
     }
   }
   if (options_.mode == ValidationMode::kAlways) {
     if (options_.stable) return AccessStable(*region, offset, length, work, context);
     if (lease_.registered()) {
-      if (AccessUnderLease(*region, offset, length, work, context)) return Ok();
+      if (AccessUnderLease(*region, offset, length, work, context)) return AccessResult::Ok();
       const bool is_owner = known_state != nullptr;
       if (is_owner && !lease_.held()) RetakeLease();  // for the accesses after this one
     }
     return AccessValidated(*region, offset, length, work, context, known_state);
   }
-  if (RunWork(*region, offset, length, work, context)) return Ok();
+  if (RunWork(*region, offset, length, work, context)) return AccessResult::Ok();
   return ClassifyFaultBySize(offset + length);
 }
 
@@ -326,24 +313,24 @@ AccessResult FileMapping::AccessStable(const Region& region, uint64_t offset, ui
     changed_.store(true, std::memory_order_release);
     return changed;
   }
-  if (AccessUnderLease(region, offset, length, work, context)) return Ok();
+  if (AccessUnderLease(region, offset, length, work, context)) return AccessResult::Ok();
   const bool completed = RunWork(region, offset, length, work, context);
   FileState now;
-  if (int error_number = ReadFileState(&now)) return IOError(-1, error_number);
+  if (int error_number = ReadFileState(&now)) return AccessResult::IOError(-1, error_number);
   if (!(now == initial_state_) || lease_.breaks() != 0) {
     changed_.store(true, std::memory_order_release);
     return {AccessStatus::kChanged, int64_t(now.size), 0};
   }
-  return completed ? Ok() : IOError(int64_t(now.size), 0);
+  return completed ? AccessResult::Ok() : AccessResult::IOError(int64_t(now.size), 0);
 }
 
 // 'fault' mode knows no earlier state, so a fault is judged by size alone:
 // past EOF now means truncated, inside the file means the page was unreadable.
 AccessResult FileMapping::ClassifyFaultBySize(uint64_t end) const {
   FileState now;
-  if (int error_number = ReadFileState(&now)) return IOError(-1, error_number);
-  if (now.size < end) return Truncated(now.size);
-  return IOError(int64_t(now.size), 0);
+  if (int error_number = ReadFileState(&now)) return AccessResult::IOError(-1, error_number);
+  if (now.size < end) return AccessResult::Truncated(now.size);
+  return AccessResult::IOError(int64_t(now.size), 0);
 }
 
 // The seqlock. `before` is a state observed before the work started and
@@ -366,21 +353,21 @@ AccessResult FileMapping::AccessValidated(const Region& region, uint64_t offset,
   } else {
     // Nothing remembered, or it says the file is too short: look now (it may
     // have grown back), and never touch the memory when it really is.
-    if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
+    if (int error_number = ReadFileState(&state)) return AccessResult::IOError(-1, error_number);
     if (known_state != nullptr) *known_state = state;
-    if (state.size < end) return Truncated(state.size);
+    if (state.size < end) return AccessResult::Truncated(state.size);
   }
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     const FileState before = state;
     const bool completed = RunWork(region, offset, length, work, context);
-    if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
+    if (int error_number = ReadFileState(&state)) return AccessResult::IOError(-1, error_number);
     if (known_state != nullptr) *known_state = state;
-    if (state.size < end) return Truncated(state.size);
+    if (state.size < end) return AccessResult::Truncated(state.size);
     if (state == before) {
-      return completed ? Ok() : IOError(int64_t(state.size), 0);
+      return completed ? AccessResult::Ok() : AccessResult::IOError(int64_t(state.size), 0);
     }
   }
-  return Truncated(state.size);
+  return AccessResult::Truncated(state.size);
 }
 
 }  // namespace safe_mmap

@@ -45,6 +45,12 @@ struct AccessResult {
   AccessStatus status;
   int64_t file_size;  // size on disk when known, else -1
   int error_number;   // errno of a failed fstat, else 0
+
+  static AccessResult Ok() { return {AccessStatus::kOk, -1, 0}; }
+  static AccessResult Truncated(uint64_t size) { return {AccessStatus::kTruncated, int64_t(size), 0}; }
+  static AccessResult IOError(int64_t size, int error_number) {
+    return {AccessStatus::kIOError, size, error_number};
+  }
 };
 
 struct OsFailure {
@@ -127,6 +133,12 @@ class FileMapping {
   void Close();  // idempotent
 
  private:
+  // How many times a validated access is repeated when the file changes
+  // under it. A writer would have to modify the file during every one of
+  // them; then the access reports MappedFileTruncated (the change may have
+  // been one).
+  static constexpr int kMaxAttempts = 16;
+
   struct FileState {
     uint64_t size = 0;
     int64_t change_time_ns = 0;

@@ -14,16 +14,6 @@
 namespace safe_mmap {
 namespace {
 
-// As kMaxAttempts in mapping.cc: a writer would have to change the file
-// during every one of them.
-constexpr int kMaxReadAttempts = 16;
-
-AccessResult Ok() { return {AccessStatus::kOk, -1, 0}; }
-AccessResult Truncated(uint64_t size) { return {AccessStatus::kTruncated, int64_t(size), 0}; }
-AccessResult IOError(int64_t size, int error_number) {
-  return {AccessStatus::kIOError, size, error_number};
-}
-
 // preadv2(RWF_NOWAIT) where the system has it (Linux; the semantics that
 // matter here, no readahead either, since 5.9); elsewhere EOPNOTSUPP, so
 // that callers take their other way.
@@ -80,12 +70,12 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
   const bool checks_after = options_.mode == ValidationMode::kAlways;
   FileState before;
   if (!checks_after) {
-    if (int error_number = ReadFileState(&before)) return IOError(-1, error_number);
+    if (int error_number = ReadFileState(&before)) return AccessResult::IOError(-1, error_number);
     end = std::min(end, before.size);
   }
   for (int attempt = 0; attempt < 4; ++attempt) {
     const uint64_t n = position >= end ? 0 : std::min(length, end - position);
-    if (n == 0) return Ok();
+    if (n == 0) return AccessResult::Ok();
     const AccessResult result =
         reach == Reach::kOwner ? Access(position, n, work, context)
         : reach == Reach::kPool ? AccessFromPool(position, n, work, context)
@@ -98,7 +88,7 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
       // the file changed since the read began, it was such a race: read
       // again against what the file is now.
       FileState now;
-      if (int error_number = ReadFileState(&now)) return IOError(-1, error_number);
+      if (int error_number = ReadFileState(&now)) return AccessResult::IOError(-1, error_number);
       if (now == before) return result;
       before = now;
       end = std::min(mapped_size(), now.size);
@@ -111,7 +101,7 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
     // The file is shorter than the read: read again up to its new end.
     end = std::min(mapped_size(), uint64_t(result.file_size));
   }
-  return Truncated(end);
+  return AccessResult::Truncated(end);
 }
 
 // Reads [offset, offset + length) into destination with pread (or
@@ -151,7 +141,7 @@ AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* 
   if (options_.stable) {
     if (no_wait != nullptr) {
       *no_wait = NoWait::kUnsupported;
-      return Ok();
+      return AccessResult::Ok();
     }
     return AccessFromPool(offset, length, PlainCopy, destination);
   }
@@ -166,34 +156,34 @@ AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* 
   if (offset <= region->size && length <= region->size - offset &&
       end <= leased_size_.load(std::memory_order_acquire) && lease_.Begin(&token)) {
     const uint64_t done = ReadInto(offset, length, destination, no_wait, &read_error);
-    if (no_wait != nullptr && *no_wait != NoWait::kDone) return Ok();  // not an answer
+    if (no_wait != nullptr && *no_wait != NoWait::kDone) return AccessResult::Ok();  // not an answer
     if (done == length && read_error == 0) {
-      if (lease_.Confirm(token)) return Ok();
+      if (lease_.Confirm(token)) return AccessResult::Ok();
     } else {
       lease_.Distrust();
     }
   }
   FileState state;
-  if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
+  if (int error_number = ReadFileState(&state)) return AccessResult::IOError(-1, error_number);
   if (offset > region->size || length > region->size - offset) {
-    return Truncated(std::min(state.size, region->size));
+    return AccessResult::Truncated(std::min(state.size, region->size));
   }
-  if (state.size < end) return Truncated(state.size);
+  if (state.size < end) return AccessResult::Truncated(state.size);
   // The seqlock of AccessValidated, around reads instead of a copy: a file
   // truncated and regrown between two pread calls could hand out the zeros
   // of the regrown hole.
-  for (int attempt = 0; attempt < kMaxReadAttempts; ++attempt) {
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     const FileState before = state;
     const uint64_t done = ReadInto(offset, length, destination, no_wait, &read_error);
-    if (no_wait != nullptr && *no_wait != NoWait::kDone) return Ok();  // not an answer: the caller goes another way
-    if (int error_number = ReadFileState(&state)) return IOError(-1, error_number);
-    if (state.size < end) return Truncated(state.size);
+    if (no_wait != nullptr && *no_wait != NoWait::kDone) return AccessResult::Ok();  // not an answer: the caller goes another way
+    if (int error_number = ReadFileState(&state)) return AccessResult::IOError(-1, error_number);
+    if (state.size < end) return AccessResult::Truncated(state.size);
     if (state == before) {
-      if (read_error != 0) return IOError(int64_t(state.size), read_error);
-      return done == length ? Ok() : Truncated(state.size);
+      if (read_error != 0) return AccessResult::IOError(int64_t(state.size), read_error);
+      return done == length ? AccessResult::Ok() : AccessResult::Truncated(state.size);
     }
   }
-  return Truncated(state.size);
+  return AccessResult::Truncated(state.size);
 }
 
 }  // namespace safe_mmap

@@ -252,7 +252,7 @@ Napi::Promise StartAccess(Napi::Env env, FileMapping* mapping, const std::string
   // wait for the disk on that fault: rare, and the access stays guarded.
   const bool aborted = AbortRequested(plan.abort_flag);
   uint64_t count = 0;
-  AccessResult result{AccessStatus::kOk, -1, 0};
+  AccessResult result = AccessResult::Ok();
   if (!aborted) {
     const bool forced = AsyncPath(async_path.load(std::memory_order_relaxed)) == AsyncPath::kCallingThread;
     FileMapping::NoWait no_wait = FileMapping::NoWait::kUnsupported;
