@@ -75,6 +75,7 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                  InstanceMethod<&SafeMmapAddon::SetLeaseEpochCheckEnabled>(
                      "setLeaseEpochCheckEnabledForTesting"),
                  InstanceMethod<&SafeMmapAddon::SetLeaseWatcherPaused>("setLeaseWatcherPausedForTesting"),
+                 InstanceMethod<&SafeMmapAddon::LeaseBeginStall>("leaseBeginStallForTesting"),
                  InstanceMethod<&SafeMmapAddon::LeaseBreaks>("leaseBreaksHandled")});
   }
 
@@ -153,6 +154,11 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
   Napi::Value SetLeaseWatcherPaused(const Napi::CallbackInfo& info) {
     SetLeaseWatcherPausedForTesting(info[0].ToBoolean().Value());
     return info.Env().Undefined();
+  }
+
+  // leaseBeginStallForTesting(0 release | 1 arm | 2 ask) -> 0 off | 1 armed | 2 stalled
+  Napi::Value LeaseBeginStall(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), LeaseBeginStallForTesting(info[0].As<Napi::Number>().Int32Value()));
   }
 
   Napi::Value LeaseBreaks(const Napi::CallbackInfo& info) {

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -81,6 +82,9 @@ std::atomic<uint64_t> trust_window_ms{0};
 std::atomic<uint64_t> breaks_handled{0};
 std::atomic<bool> epoch_check_enabled{true};
 std::atomic<bool> watcher_paused{false};  // test hook: a watcher that does not run
+// Test hook: the next Begin parks between its two slot loads until released,
+// as a preempted pool thread would (test/lease-stale-retake).
+std::atomic<int> begin_stall{kBeginStallOff};
 
 // CLOCK_MONOTONIC_COARSE is read from the vDSO: no system call. It keeps
 // running while the process is stopped, as the kernel's lease timer does.
@@ -103,13 +107,30 @@ void ReadBreakTime() {
   trust_window_ms.store(seconds > 0 ? uint64_t(seconds) * 500 : 0, std::memory_order_release);
 }
 
+// How a break names its slot. kAny: every lease (Distrust, exit, a SIGIO
+// overflow). kIfPending: a queued break signal, which names only a descriptor
+// number; the number may since have been closed and reused by a mapping whose
+// lease is intact, so the kernel is asked whether this descriptor's lease is
+// being broken (F_GETLEASE reports the break's target, F_UNLCK, from the
+// moment a break starts; fs/locks.c target_leasetype).
+enum class BreakWhen { kAny, kIfPending };
+
 // Releases a slot's lease after advancing its epoch, if the slot is still
 // registered. Called by the watcher and by Distrust; never blocks (F_UNLCK
 // does not wait), never opens a file, never waits for a JS thread.
-bool BreakSlot(LeaseSlot& slot, bool count_break) {
+bool BreakSlot(LeaseSlot& slot, bool count_break, BreakWhen when = BreakWhen::kAny) {
   int state = slot.state.load(std::memory_order_acquire);
   while (state == kAcquiring || state == kLeased || state == kBroken) {
     if (slot.state.compare_exchange_weak(state, kBreaking, std::memory_order_acq_rel)) {
+      // kBreaking keeps the owner from closing the descriptor meanwhile.
+      // Only an intact lease is spared: a slot being acquired is broken as
+      // before (its lease may not be visible yet), and a kBroken one holds
+      // nothing a break could hurt.
+      if (when == BreakWhen::kIfPending && state == kLeased &&
+          fcntl(slot.fd.load(std::memory_order_relaxed), F_GETLEASE) == F_RDLCK) {
+        slot.state.store(kLeased, std::memory_order_release);
+        return false;
+      }
       slot.epoch.fetch_add(1, std::memory_order_release);
       // A break of a slot that held no lease (a SIGIO overflow, a late
       // duplicate signal) changed nothing: { stable: true } must not see it.
@@ -125,16 +146,27 @@ bool BreakSlot(LeaseSlot& slot, bool count_break) {
 }
 
 void HandleSignal(const siginfo_t& info) {
+  // Sent by a process (kill, sigqueue, tgkill: SI_USER, SI_QUEUE, SI_TKILL),
+  // not by the kernel: a mere wakeup, whichever of our two signals it is.
+  if (info.si_code <= 0) return;
   if (info.si_signo == SIGIO) {
-    // The real-time queue overflowed and the kernel fell back to SIGIO,
-    // which names no descriptor: any lease may have been broken.
+    // The real-time queue overflowed and the kernel fell back to SIGIO
+    // (SI_KERNEL), which names no descriptor: any lease may have been broken.
     for (LeaseSlot& slot : slots) BreakSlot(slot, true);
     return;
   }
-  if (info.si_code <= 0) return;  // sent by a process, not a lease break
   for (LeaseSlot& slot : slots) {
-    if (slot.fd.load(std::memory_order_acquire) == info.si_fd) BreakSlot(slot, true);
+    if (slot.fd.load(std::memory_order_acquire) == info.si_fd) BreakSlot(slot, true, BreakWhen::kIfPending);
   }
+}
+
+void StallBeginForTesting() {
+  int armed = kBeginStallArmed;
+  if (begin_stall.load(std::memory_order_relaxed) != kBeginStallArmed ||
+      !begin_stall.compare_exchange_strong(armed, kBeginStalled, std::memory_order_acq_rel)) {
+    return;
+  }
+  while (begin_stall.load(std::memory_order_acquire) == kBeginStalled) sched_yield();
 }
 
 void WaitWhilePausedForTesting() {
@@ -149,6 +181,10 @@ void WaitWhilePausedForTesting() {
 // it wakes at least every 250 ms so that drained_at_ms stays fresh, and
 // readers stop trusting the epoch when it is not (the process was stopped).
 void* WatchLeases(void*) {
+  // Named, so that an operator (and test/lease-signals) can find it in
+  // /proc/PID/task/*/comm. prctl rather than pthread_setname_np, whose
+  // glibc version is above the floor (glibc_floor.h).
+  prctl(PR_SET_NAME, "safe-mmap-lease", 0, 0, 0);
   watcher_tid.store(pid_t(syscall(SYS_gettid)), std::memory_order_release);
   sigset_t signals;
   sigemptyset(&signals);
@@ -254,8 +290,9 @@ bool FileLease::Acquire(int fd) {
   if (trust_window_ms.load(std::memory_order_acquire) == 0) return false;
   int state = kBroken;
   if (!slot_->state.compare_exchange_strong(state, kAcquiring, std::memory_order_acq_rel)) return false;
-  // Read before the lease exists: any break of it advances past this.
-  epoch_ = slot_->epoch.load(std::memory_order_acquire);
+  // Read before the lease exists: any break of it advances past this. Pool
+  // threads read epoch_ only after seeing kLeased, which is stored after it.
+  epoch_.store(slot_->epoch.load(std::memory_order_acquire), std::memory_order_release);
   // Breaks go to the watcher thread alone, as the real-time signal. Every
   // time: releasing a lease (F_UNLCK) clears the file's owner and signal
   // (fs/locks.c lease_modify), and a lease set up without them signals the
@@ -303,9 +340,17 @@ bool FileLease::Retake() {
 bool FileLease::Begin(uint64_t* token) const {
   if (slot_ == nullptr) return false;
   if (!epoch_check_enabled.load(std::memory_order_relaxed)) return acquired_once_;  // test hook
-  if (slot_->state.load(std::memory_order_acquire) != kLeased) return false;
+  // The epoch first, then the state, then the epoch the lease was taken at.
+  // Every break advances the slot's epoch while the slot is kBreaking, so a
+  // kLeased read after that epoch comes from a lease taken at it or later;
+  // and a failed re-take, which reads the new epoch and leaves the slot
+  // kBroken, is seen as kBroken. Read the other way round, a state read
+  // before a break could pair with the epoch a failed re-take stored, and
+  // vouch for a file with no lease on it.
   *token = slot_->epoch.load(std::memory_order_acquire);
-  return *token == epoch_;
+  StallBeginForTesting();
+  if (slot_->state.load(std::memory_order_acquire) != kLeased) return false;
+  return *token == epoch_.load(std::memory_order_acquire);
 }
 
 bool FileLease::Confirm(uint64_t token) const {
@@ -365,6 +410,12 @@ void SetLeaseEpochCheckEnabledForTesting(bool enabled) {
 
 void SetLeaseWatcherPausedForTesting(bool paused) {
   watcher_paused.store(paused, std::memory_order_release);
+}
+
+int LeaseBeginStallForTesting(int action) {
+  if (action == kBeginStallArmed) begin_stall.store(kBeginStallArmed, std::memory_order_release);
+  if (action == kBeginStallOff) begin_stall.store(kBeginStallOff, std::memory_order_release);
+  return begin_stall.load(std::memory_order_acquire);
 }
 
 uint64_t LeaseBreaksHandled() { return breaks_handled.load(std::memory_order_acquire); }

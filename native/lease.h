@@ -17,6 +17,7 @@
 // signal and their thread (as guard.* alone knows about SIGBUS).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace safe_mmap {
@@ -65,7 +66,9 @@ class FileLease {
  private:
   LeaseSlot* slot_ = nullptr;
   int fd_ = -1;
-  uint64_t epoch_ = 0;         // the slot's epoch when the lease was taken
+  // The slot's epoch when the lease was last taken (or tried). Written by the
+  // owner, read by pool threads in Begin.
+  std::atomic<uint64_t> epoch_{0};
   uint64_t breaks_at_start_ = 0;
   bool acquired_once_ = false;
   uint64_t lost_at_ms_ = 0;  // when Retake first found the lease gone
@@ -80,6 +83,12 @@ void SetLeaseEpochCheckEnabledForTesting(bool enabled);
 // Stops the watcher between rounds, as a stopped or frozen process would:
 // test/lease-race shows that a lease the kernel then revokes is not trusted.
 void SetLeaseWatcherPausedForTesting(bool paused);
+// Stalls the next Begin, on whatever thread, between its loads of the slot
+// (a preempted pool thread, on demand). action kBeginStallArmed arms it,
+// kBeginStallOff releases a stalled Begin (or disarms), anything else only
+// asks; returns the state after the action.
+enum BeginStall : int { kBeginStallOff = 0, kBeginStallArmed = 1, kBeginStalled = 2 };
+int LeaseBeginStallForTesting(int action);
 uint64_t LeaseBreaksHandled();
 
 }  // namespace safe_mmap

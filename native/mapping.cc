@@ -275,8 +275,11 @@ AccessResult FileMapping::AccessChecked(uint64_t offset, uint64_t length,
 // Confirm that fails (a break, or a watcher that has not run lately).
 bool FileMapping::AccessUnderLease(const Region& region, uint64_t offset, uint64_t length,
                                    MappedWork work, void* context) {
+  // The leased size after Begin: RetakeLease zeroes it before a new lease is
+  // taken and stores the new size after, so a size read before Begin could be
+  // an earlier lease's, larger than the file this lease vouches for.
   uint64_t token;
-  if (offset + length > leased_size_.load(std::memory_order_acquire) || !lease_.Begin(&token)) {
+  if (!lease_.Begin(&token) || offset + length > leased_size_.load(std::memory_order_acquire)) {
     return false;
   }
   if (!RunWork(region, offset, length, work, context)) {

@@ -153,8 +153,8 @@ AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* 
   // file changed without a break (O_RDONLY|O_TRUNC) or could not be read:
   // the lease is given up and the seqlock below decides.
   uint64_t token;
-  if (offset <= region->size && length <= region->size - offset &&
-      end <= leased_size_.load(std::memory_order_acquire) && lease_.Begin(&token)) {
+  if (offset <= region->size && length <= region->size - offset && lease_.Begin(&token) &&
+      end <= leased_size_.load(std::memory_order_acquire)) {  // after Begin: AccessUnderLease says why
     const uint64_t done = ReadInto(offset, length, destination, no_wait, &read_error);
     if (no_wait != nullptr && *no_wait != NoWait::kDone) return AccessResult::Ok();  // not an answer
     if (done == length && read_error == 0) {

@@ -33,18 +33,24 @@ NativeMapping::NativeMapping(const Napi::CallbackInfo& info)
   Napi::Env env = info.Env();
   AddonState* state = StateOf(env);
   scratch_ = state->scratch;
-  slots_ = state->slots;
-  slot_ = slots_->Add(this);  // first: the destructor runs even if this throws
-  info.This().As<Napi::Object>().DefineProperty(
-      Napi::PropertyDescriptor::Value("slot", Napi::Number::New(env, slot_), napi_enumerable));
   const int fd = info[0].As<Napi::Number>().Int32Value();
   const auto mode = static_cast<ValidationMode>(info[1].As<Napi::Number>().Int32Value());
   path_ = info[2].As<Napi::String>().Utf8Value();
   const int32_t flags = info[3].As<Napi::Number>().Int32Value();
   if (env.IsExceptionPending()) return;
-  ThrowIfFailed(env, path_, mapping_.Map(fd, {mode, (flags & kWritable) != 0,
-                                              (flags & kPopulate) != 0, (flags & kGrow) != 0,
-                                              (flags & kStable) != 0, (flags & kNoLease) == 0}));
+  if (ThrowIfFailed(env, path_, mapping_.Map(fd, {mode, (flags & kWritable) != 0,
+                                                   (flags & kPopulate) != 0, (flags & kGrow) != 0,
+                                                   (flags & kStable) != 0, (flags & kNoLease) == 0}))) {
+    return;
+  }
+  // Only a mapping that mapped gets a slot: a slot names a live region, and
+  // the slot functions use it with no further check. (node-addon-api deletes
+  // a wrapper whose constructor threw, but only when built without C++
+  // exceptions; nothing here depends on that.)
+  slots_ = state->slots;
+  slot_ = slots_->Add(this);
+  info.This().As<Napi::Object>().DefineProperty(
+      Napi::PropertyDescriptor::Value("slot", Napi::Number::New(env, slot_), napi_enumerable));
 }
 
 // The finalizer: a MappedFile collected without close() still unmaps and

@@ -46,9 +46,6 @@ echo "ci-arm64: $("$CI_NODE_ARM64" --version) arm64 under $(qemu-aarch64 --versi
 # JavaScript only and is shared.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# mktemp -d makes it 0700: test/lease-fallback runs a child as nobody that
-# must read the package here (require(PACKAGE_ROOT)).
-chmod 755 "$work"
 for entry in *; do
   case $entry in node_modules|build|prebuilds|*.tgz) ;; *) cp -r "$entry" "$work/" ;; esac
 done

@@ -61,6 +61,12 @@ interface Binding {
   setResumeThroughSigreturnForTesting(enabled: boolean): void;
   setLeaseEpochCheckEnabledForTesting(enabled: boolean): void;
   setLeaseWatcherPausedForTesting(paused: boolean): void;
+  /**
+   * Parks the next lease check (any thread) between its loads of the lease's
+   * state, as a preempted pool thread would: 1 arms, 0 releases, 2 asks.
+   * Returns 0 off, 1 armed, 2 stalled.
+   */
+  leaseBeginStallForTesting(action: 0 | 1 | 2): number;
   /** Lease breaks the process's watcher thread has handled (tests count them). */
   leaseBreaksHandled(): number;
 }

@@ -1,10 +1,10 @@
 // Where no lease can be had, 'always' mode falls back to the fstat seqlock
 // silently, and every guarantee still holds (the FUSE case is in
 // test/faultfs). validationMethod says which method is in force.
-import { chmodSync, closeSync, openSync, truncateSync } from 'node:fs';
+import { closeSync, openSync, truncateSync } from 'node:fs';
 import { MappedFileTruncated, open } from '../src';
 import { spawn } from 'node:child_process';
-import { PACKAGE_ROOT } from './support/processes';
+import { packageCopyForOtherUsers } from './support/processes';
 import { TempDir, PAGE, firstPatternMismatch, patternBuffer } from './support/files';
 
 let dir: TempDir;
@@ -50,12 +50,12 @@ test('a writer holding the file open at open(): fstat mode, truncation still cau
 });
 
 test('a process that does not own the file and lacks CAP_LEASE (nobody): fstat mode, truncation still caught', async () => {
-  chmodSync(dir.path, 0o755);
   const path = dir.patternFile('not-mine', 4 * PAGE);
+  const packageCopy = packageCopyForOtherUsers(dir.path);  // makes dir.path readable too
   // setpriv runs node as nobody with no capabilities: F_SETLEASE gives EACCES.
   const child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all',
     process.execPath, '-e', `
-      const { open } = require(${JSON.stringify(PACKAGE_ROOT)});
+      const { open } = require(${JSON.stringify(packageCopy)});
       const file = open(${JSON.stringify(path)});
       const view = file.view();
       console.log(file.validationMethod);

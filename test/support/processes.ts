@@ -1,6 +1,6 @@
 // Running program B (the truncator) and small node scripts as child processes.
-import { spawn, spawnSync, SpawnSyncReturns } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const PACKAGE_ROOT = join(__dirname, '..', '..');
@@ -72,4 +72,20 @@ export function runNodeScript(script: string, env: NodeJS.ProcessEnv = {}): Spaw
   return spawnSync(process.execPath, ['-e', script], {
     cwd: PACKAGE_ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env },
   });
+}
+
+/**
+ * A copy of the package's runtime (package.json, lib/, the built addon and
+ * node-gyp-build) under `dir`, readable by every user, for a child that runs
+ * as another user: the clone itself may sit in a directory only root may
+ * enter (mktemp -d). Returns the copy's root, to require().
+ */
+export function packageCopyForOtherUsers(dir: string): string {
+  const root = join(dir, 'safe-mmap');
+  for (const part of ['package.json', 'lib', 'build/Release/safe_mmap.node', 'prebuilds',
+    'node_modules/node-gyp-build']) {
+    if (existsSync(join(PACKAGE_ROOT, part))) cpSync(join(PACKAGE_ROOT, part), join(root, part), { recursive: true });
+  }
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  return root;
 }
