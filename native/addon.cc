@@ -21,6 +21,7 @@
 #include "addon_state.h"
 #include "guard.h"
 #include "lease.h"
+#include "lease_policy.h"
 #include "native_mapping.h"
 #include "pool.h"
 
@@ -76,6 +77,7 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                      "setLeaseEpochCheckEnabledForTesting"),
                  InstanceMethod<&SafeMmapAddon::SetLeaseWatcherPaused>("setLeaseWatcherPausedForTesting"),
                  InstanceMethod<&SafeMmapAddon::LeaseBeginStall>("leaseBeginStallForTesting"),
+                 InstanceMethod<&SafeMmapAddon::SetLeaseBackoffEnabled>("setLeaseBackoffEnabledForTesting"),
                  InstanceMethod<&SafeMmapAddon::LeaseBreaks>("leaseBreaksHandled")});
   }
 
@@ -148,6 +150,11 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
 
   Napi::Value SetLeaseEpochCheckEnabled(const Napi::CallbackInfo& info) {
     SetLeaseEpochCheckEnabledForTesting(info[0].ToBoolean().Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetLeaseBackoffEnabled(const Napi::CallbackInfo& info) {
+    SetLeaseBackoffEnabledForTesting(info[0].ToBoolean().Value());
     return info.Env().Undefined();
   }
 

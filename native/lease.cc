@@ -62,6 +62,11 @@ struct LeaseSlot {
   std::atomic<int> state{kFree};
   std::atomic<uint64_t> epoch{0};   // advanced before every release
   std::atomic<uint64_t> breaks{0};  // breaks the watcher handled
+  // Idleness: Begin sets used; the watcher clears it each round and notes
+  // when it last found it set, and gives back a lease unused for
+  // kLeaseIdleMs. The owner takes it again when the file is hot.
+  std::atomic<bool> used{false};
+  std::atomic<uint64_t> last_used_ms{0};
 };
 
 namespace {
@@ -85,14 +90,6 @@ std::atomic<bool> watcher_paused{false};  // test hook: a watcher that does not 
 // Test hook: the next Begin parks between its two slot loads until released,
 // as a preempted pool thread would (test/lease-stale-retake).
 std::atomic<int> begin_stall{kBeginStallOff};
-
-// CLOCK_MONOTONIC_COARSE is read from the vDSO: no system call. It keeps
-// running while the process is stopped, as the kernel's lease timer does.
-uint64_t CoarseMilliseconds() {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-  return uint64_t(now.tv_sec) * 1000 + uint64_t(now.tv_nsec) / 1000000;
-}
 
 // Re-read on every watcher round: a lowered lease-break-time must shrink the
 // trust window within one round.
@@ -169,6 +166,31 @@ void StallBeginForTesting() {
   while (begin_stall.load(std::memory_order_acquire) == kBeginStalled) sched_yield();
 }
 
+// Gives back every lease that no access used for kLeaseIdleMs: a file read
+// now and then should not make writers wait, nor fail a non-blocking open.
+// Not a break (nothing changed): the owner takes it again once the file is
+// hot (lease_policy.h).
+void ReleaseIdleLeases(uint64_t now_ms) {
+  for (LeaseSlot& slot : slots) {
+    if (slot.state.load(std::memory_order_acquire) != kLeased) continue;
+    if (slot.used.exchange(false, std::memory_order_relaxed)) {
+      slot.last_used_ms.store(now_ms, std::memory_order_relaxed);
+    } else if (now_ms - slot.last_used_ms.load(std::memory_order_relaxed) >= kLeaseIdleMs) {
+      BreakSlot(slot, false);
+    }
+  }
+}
+
+// SAFE_MMAP_LEASE=0 in the environment: an operator's switch, read once per
+// process, that keeps every mapping in fstat mode.
+bool LeasesSwitchedOff() {
+  static const bool switched_off = [] {
+    const char* value = getenv("SAFE_MMAP_LEASE");
+    return value != nullptr && value[0] == '0' && value[1] == '\0';
+  }();
+  return switched_off;
+}
+
 void WaitWhilePausedForTesting() {
   while (watcher_paused.load(std::memory_order_acquire)) {
     const struct timespec a_moment = {0, 1000 * 1000};
@@ -199,6 +221,7 @@ void* WatchLeases(void*) {
     while (sigtimedwait(&signals, &info, &no_wait) > 0) HandleSignal(info);
     ReadBreakTime();
     drained_at_ms.store(started, std::memory_order_release);
+    ReleaseIdleLeases(started);
     if (sigtimedwait(&signals, &info, &round) > 0) {
       WaitWhilePausedForTesting();
       HandleSignal(info);
@@ -279,15 +302,26 @@ int SettledState(const LeaseSlot& slot) {
 
 }  // namespace
 
-bool FileLease::Acquire(int fd) {
-  if (slot_ == nullptr) {
-    if (!OnLeaseFilesystem(fd) || !WatcherRunning()) return false;
-    slot_ = ReserveSlot(fd);
-    if (slot_ == nullptr) return false;
-    fd_ = fd;
-    breaks_at_start_ = slot_->breaks.load(std::memory_order_acquire);
-  }
-  if (trust_window_ms.load(std::memory_order_acquire) == 0) return false;
+// CLOCK_MONOTONIC_COARSE is read from the vDSO: no system call. It keeps
+// running while the process is stopped, as the kernel's lease timer does.
+uint64_t CoarseMilliseconds() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return uint64_t(now.tv_sec) * 1000 + uint64_t(now.tv_nsec) / 1000000;
+}
+
+bool FileLease::Register(int fd) {
+  if (slot_ != nullptr) return true;
+  if (LeasesSwitchedOff() || !OnLeaseFilesystem(fd) || !WatcherRunning()) return false;
+  slot_ = ReserveSlot(fd);
+  if (slot_ == nullptr) return false;
+  fd_ = fd;
+  breaks_at_start_ = slot_->breaks.load(std::memory_order_acquire);
+  return true;
+}
+
+bool FileLease::Acquire() {
+  if (slot_ == nullptr || trust_window_ms.load(std::memory_order_acquire) == 0) return false;
   int state = kBroken;
   if (!slot_->state.compare_exchange_strong(state, kAcquiring, std::memory_order_acq_rel)) return false;
   // Read before the lease exists: any break of it advances past this. Pool
@@ -304,6 +338,7 @@ bool FileLease::Acquire(int fd) {
     if (!slot_->state.compare_exchange_strong(state, kBroken, std::memory_order_acq_rel)) SettledState(*slot_);
     return false;
   }
+  slot_->used.store(true, std::memory_order_relaxed);  // idle from now, not from the watcher's last round
   state = kAcquiring;
   if (slot_->state.compare_exchange_strong(state, kLeased, std::memory_order_acq_rel)) {
     acquired_once_ = true;
@@ -314,26 +349,6 @@ bool FileLease::Acquire(int fd) {
   // outlives its slot's state (a writer would wait lease-break-time).
   SettledState(*slot_);
   fcntl(fd_, F_SETLEASE, F_UNLCK);
-  return false;
-}
-
-bool FileLease::Retake() {
-  if (slot_ == nullptr) return false;
-  const uint64_t now = CoarseMilliseconds();
-  if (lost_at_ms_ == 0) {
-    // First look since the lease went: let the writer finish (10 ms).
-    lost_at_ms_ = now;
-    next_attempt_ms_ = now + 10;
-    return false;
-  }
-  if (now < next_attempt_ms_) return false;
-  if (Acquire(fd_)) {
-    backoff_ms_ = 10;
-    lost_at_ms_ = 0;
-    return true;
-  }
-  next_attempt_ms_ = now + backoff_ms_;
-  if (backoff_ms_ < 1000) backoff_ms_ *= 2;
   return false;
 }
 
@@ -350,6 +365,9 @@ bool FileLease::Begin(uint64_t* token) const {
   *token = slot_->epoch.load(std::memory_order_acquire);
   StallBeginForTesting();
   if (slot_->state.load(std::memory_order_acquire) != kLeased) return false;
+  // A load, and a store only when the watcher cleared it: the hot path
+  // writes the slot's cache line about once per watcher round.
+  if (!slot_->used.load(std::memory_order_relaxed)) slot_->used.store(true, std::memory_order_relaxed);
   return *token == epoch_.load(std::memory_order_acquire);
 }
 

@@ -24,8 +24,9 @@ namespace safe_mmap {
 
 struct LeaseSlot;  // lease.cc: a lock-free table entry the watcher can reach
 
-// The lease of one FileMapping's own descriptor. Acquire, Retake and Release
-// run on the owning JS thread; Begin, Confirm and Distrust on any thread.
+// The lease of one FileMapping's own descriptor. Register, Acquire and
+// Release run on the owning JS thread; Begin, Confirm and Distrust on any
+// thread. When to call Acquire is lease_policy.h's decision.
 class FileLease {
  public:
   FileLease() = default;
@@ -33,18 +34,18 @@ class FileLease {
   FileLease(const FileLease&) = delete;
   FileLease& operator=(const FileLease&) = delete;
 
-  // Takes a read lease on fd (opened O_RDONLY) when its filesystem is on the
-  // allowlist (every change to the inode goes through this kernel) and the
-  // kernel grants it. false means fstat mode: EAGAIN (someone has the file
-  // open for writing), EACCES (not the owner, no CAP_LEASE), EINVAL, an
-  // unlisted filesystem, a full table, or no watcher thread.
-  bool Acquire(int fd);
-  // Acquire again after a break: not before 10 ms have passed since the
-  // owner first found it gone, then at most once per backoff interval (10 ms,
-  // doubling to 1 s while attempts fail), so fstat mode stays cheap.
-  bool Retake();
+  // Whether fd (opened O_RDONLY) may hold a lease: leases are not switched
+  // off (SAFE_MMAP_LEASE=0), its filesystem is on the allowlist (every
+  // change to the inode goes through this kernel), the watcher runs and the
+  // table has room. Takes no lease yet. false means fstat mode for good.
+  bool Register(int fd);
+  // Takes the read lease now. false means fstat mode for now: EAGAIN
+  // (someone has the file open for writing), EACCES (not the owner, no
+  // CAP_LEASE), EINVAL, or a break that came in between.
+  bool Acquire();
   // Before an access: true when the lease is held and unbroken; *token is
-  // what Confirm compares against.
+  // what Confirm compares against. Marks the lease used (the watcher gives
+  // back a lease nobody used for about a second).
   bool Begin(uint64_t* token) const;
   // After the access's work: true when no break happened since Begin and
   // the watcher drained its signals recently enough that a lease the kernel
@@ -53,14 +54,13 @@ class FileLease {
   // The file changed or faulted under the lease with no break (hole 1:
   // O_RDONLY|O_TRUNC; hole 4: I/O errors): stop trusting it.
   void Distrust();
-  // Releases the lease; call before the descriptor is closed, or every
-  // writer would wait the whole lease-break-time. Idempotent.
+  // Releases the lease and the registration; call before the descriptor is
+  // closed, or every writer would wait the whole lease-break-time. Idempotent.
   void Release();
   bool held() const;
-  // Whether this lease was ever registered (an eligible mapping): false for
-  // fstat-only mappings, which then skip every other call here.
   bool registered() const { return slot_ != nullptr; }
-  // Breaks the watcher handled for this lease since the first Acquire.
+  // Breaks the watcher handled for this lease since Register. Releases for
+  // idleness and Distrust are not breaks.
   uint64_t breaks() const;
 
  private:
@@ -71,10 +71,13 @@ class FileLease {
   std::atomic<uint64_t> epoch_{0};
   uint64_t breaks_at_start_ = 0;
   bool acquired_once_ = false;
-  uint64_t lost_at_ms_ = 0;  // when Retake first found the lease gone
-  uint64_t next_attempt_ms_ = 0;
-  uint64_t backoff_ms_ = 10;
 };
+
+// The coarse monotonic clock in milliseconds (vDSO, no system call; 4 ms
+// ticks at HZ=250). It runs on while the process is stopped.
+uint64_t CoarseMilliseconds();
+// How long a lease nobody used is kept before the watcher gives it back.
+constexpr uint64_t kLeaseIdleMs = 1000;
 
 // Test hooks. With the epoch check off, a lease once taken is trusted for
 // good, breaks or not (Begin, Confirm and held ignore state and epoch):

@@ -98,15 +98,10 @@ OsFailure FileMapping::Map(int fd, MapOptions options) {
   if (own_fd < 0) return {errno, "fcntl", nullptr};
   fd_ = own_fd;
   options_ = options;
-  // The lease comes before the fstat and mmap that size the mapping, so no
-  // change can slip in between unheard. Read-only 'always' mappings only: a
-  // writable one holds the file open for writing, which a lease forbids.
-  if (options.mode == ValidationMode::kAlways && !options.writable && options.lease && lease_.Acquire(fd_) &&
-      StatDescriptor(fd_, &st) != 0) {
-    const int error_number = errno;
-    Release();
-    return {error_number, "fstat", nullptr};
-  }
+  // Read-only 'always' mappings only: a writable one holds the file open for
+  // writing, which a lease forbids. The lease itself is taken once the file
+  // is hot (TakeLeaseWhenHot), and its size read under it then.
+  if (options.mode == ValidationMode::kAlways && !options.writable && options.lease) lease_.Register(fd_);
   const uint64_t size = uint64_t(st.st_size);
   uint8_t* base;
   OsFailure failure = MapRegion(fd_, size, options, &base);
@@ -118,7 +113,6 @@ OsFailure FileMapping::Map(int fd, MapOptions options) {
   region_.store(new Region{base, size}, std::memory_order_release);
   last_state_ = {size, ChangeTimeNs(st)};
   initial_state_ = last_state_;
-  if (lease_.held()) leased_size_.store(size, std::memory_order_release);
   InstallFaultGuard();
   return {0, nullptr, nullptr};
 }
@@ -255,11 +249,11 @@ AccessResult FileMapping::AccessChecked(uint64_t offset, uint64_t length,
     }
   }
   if (options_.mode == ValidationMode::kAlways) {
-    if (options_.stable) return AccessStable(*region, offset, length, work, context);
+    if (options_.stable) return AccessStable(*region, offset, length, work, context, known_state != nullptr);
     if (lease_.registered()) {
       if (AccessUnderLease(*region, offset, length, work, context)) return AccessResult::Ok();
       const bool is_owner = known_state != nullptr;
-      if (is_owner && !lease_.held()) RetakeLease();  // for the accesses after this one
+      if (is_owner) TakeLeaseWhenHot();  // for the accesses after this one
     }
     return AccessValidated(*region, offset, length, work, context, known_state);
   }
@@ -289,18 +283,51 @@ bool FileMapping::AccessUnderLease(const Region& region, uint64_t offset, uint64
   return lease_.Confirm(token);
 }
 
-// After a break the mapping goes on in fstat mode; Retake rate-limits the
-// attempts (each is one fcntl, ~1 us). The size is read under the new lease:
-// it bounds what the lease may vouch for.
-void FileMapping::RetakeLease() {
-  leased_size_.store(0, std::memory_order_release);
-  if (!lease_.Retake()) return;
+void FileMapping::NoteOwnerAccess() {
+  if (!closed() && options_.mode == ValidationMode::kAlways && lease_.registered()) TakeLeaseWhenHot();
+}
+
+// Owner thread, fstat mode: takes the lease when the policy says the file is
+// hot, and tells the policy about a lease found gone (lease_policy.h). Each
+// attempt is a few fcntl calls (~1.5 us). The size is read under the new
+// lease: it bounds what the lease may vouch for.
+void FileMapping::TakeLeaseWhenHot() {
+  if (lease_.held()) return;
+  const uint64_t now = CoarseMilliseconds();
+  if (holding_lease_) {
+    // The first look since it went: broken by a writer, or given back
+    // (idleness, a fault under it).
+    holding_lease_ = false;
+    leased_size_.store(0, std::memory_order_release);
+    lease_policy_.Lost(lease_.breaks() != breaks_at_take_, now);
+  }
+  switch (lease_policy_.Next(now)) {
+    case LeasePolicy::Step::kWait:
+      return;
+    case LeasePolicy::Step::kCheckBreak: {
+      FileState state;
+      lease_policy_.BreakChecked(ReadFileState(&state) == 0 && state == leased_state_, now);
+      return;
+    }
+    case LeasePolicy::Step::kTake:
+      break;
+  }
+  if (!lease_.Acquire()) {
+    lease_policy_.TakeFailed(now);
+    return;
+  }
   FileState state;
-  if (ReadFileState(&state) != 0) {
+  // { stable: true }: a change while no lease was held is a change too.
+  if (ReadFileState(&state) != 0 || (options_.stable && !(state == initial_state_))) {
     lease_.Distrust();
+    lease_policy_.TakeFailed(now);
     return;
   }
   last_state_ = state;
+  leased_state_ = state;
+  breaks_at_take_ = lease_.breaks();
+  holding_lease_ = true;
+  lease_policy_.Taken(now);
   leased_size_.store(state.size, std::memory_order_release);
 }
 
@@ -310,13 +337,14 @@ void FileMapping::RetakeLease() {
 // access and every later one kChanged, even where the bytes are still
 // readable. The fstat check is a seqlock whose "before" is the state at Map.
 AccessResult FileMapping::AccessStable(const Region& region, uint64_t offset, uint64_t length,
-                                       MappedWork work, void* context) {
+                                       MappedWork work, void* context, bool is_owner) {
   const AccessResult changed = {AccessStatus::kChanged, -1, 0};
   if (changed_.load(std::memory_order_acquire) || lease_.breaks() != 0) {
     changed_.store(true, std::memory_order_release);
     return changed;
   }
   if (AccessUnderLease(region, offset, length, work, context)) return AccessResult::Ok();
+  if (is_owner && lease_.registered()) TakeLeaseWhenHot();
   const bool completed = RunWork(region, offset, length, work, context);
   FileState now;
   if (int error_number = ReadFileState(&now)) return AccessResult::IOError(-1, error_number);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lease.h"
+#include "lease_policy.h"
 
 namespace safe_mmap {
 
@@ -100,6 +101,11 @@ class FileMapping {
   AccessResult AccessFromPool(uint64_t offset, uint64_t length, MappedWork work,
                               void* context);
 
+  // An asynchronous access is starting on the owning JS thread: it counts
+  // toward taking the lease (lease_policy.h) as a synchronous one does, since
+  // neither its fast path nor the pool may take a lease themselves.
+  void NoteOwnerAccess();
+
   // Current size on disk. kClosed after Close().
   AccessResult CurrentFileSize();
 
@@ -164,11 +170,12 @@ class FileMapping {
   // it (see lease.h). false: the caller validates with fstat instead.
   bool AccessUnderLease(const Region& region, uint64_t offset, uint64_t length,
                         MappedWork work, void* context);
-  // Owner thread, fstat mode: takes the lease again when it can be had.
-  void RetakeLease();
+  // Owner thread, fstat mode: takes the lease when the file is hot and the
+  // policy allows (lease_policy.h).
+  void TakeLeaseWhenHot();
   // { stable: true }: kChanged once anything about the file changed.
   AccessResult AccessStable(const Region& region, uint64_t offset, uint64_t length,
-                            MappedWork work, void* context);
+                            MappedWork work, void* context, bool is_owner);
   void Release();  // release the lease, munmap and close
   void UnmapRetired();
   AccessResult ClassifyFaultBySize(uint64_t end) const;
@@ -188,6 +195,12 @@ class FileMapping {
   // remapped region can be longer than the file was then.
   FileLease lease_;
   std::atomic<uint64_t> leased_size_{0};
+  // Owner thread only: when to take the lease, the state it was taken at (a
+  // break that leaves it so changed nothing), and the break count then.
+  LeasePolicy lease_policy_;
+  FileState leased_state_ = {0, 0};
+  uint64_t breaks_at_take_ = 0;
+  bool holding_lease_ = false;  // a lease was taken and not yet found gone
   // { stable: true }: the state at Map, and whether a change was seen.
   FileState initial_state_ = {0, 0};
   std::atomic<bool> changed_{false};

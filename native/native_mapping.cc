@@ -188,6 +188,7 @@ Napi::Value NativeMapping::StartAsync(Napi::Env env, AccessPlan plan, Napi::Obje
                                       Napi::Value abort_flag) {
   Napi::Object abort_holder;
   plan.abort_flag = AbortFlagOf(abort_flag, &abort_holder);
+  mapping_.NoteOwnerAccess();
   return StartAccess(env, &mapping_, path_, Value(), plan, holder, abort_holder);
 }
 

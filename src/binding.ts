@@ -61,6 +61,8 @@ interface Binding {
   setResumeThroughSigreturnForTesting(enabled: boolean): void;
   setLeaseEpochCheckEnabledForTesting(enabled: boolean): void;
   setLeaseWatcherPausedForTesting(paused: boolean): void;
+  /** Off: a break that changed nothing is followed by a re-take after 10 ms, with no back-off. */
+  setLeaseBackoffEnabledForTesting(enabled: boolean): void;
   /**
    * Parks the next lease check (any thread) between its loads of the lease's
    * state, as a preempted pool thread would: 1 arms, 0 releases, 2 asks.
@@ -106,3 +108,6 @@ if (process.env.SAFE_MMAP_TEST_DISABLE_GUARD === '1') binding.setGuardEnabledFor
 if (process.env.SAFE_MMAP_TEST_RECOVER_IN_HANDLER === '1') binding.setResumeThroughSigreturnForTesting(false);
 // Test-only: trust a lease's epoch blindly, to prove test/lease-race can fail.
 if (process.env.SAFE_MMAP_TEST_DISABLE_LEASE_EPOCH_CHECK === '1') binding.setLeaseEpochCheckEnabledForTesting(false);
+// Test-only: re-take the lease 10 ms after a break that changed nothing, to
+// prove test/lease-operators can fail (a retrying truncate is locked out).
+if (process.env.SAFE_MMAP_TEST_DISABLE_LEASE_BACKOFF === '1') binding.setLeaseBackoffEnabledForTesting(false);

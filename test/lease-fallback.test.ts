@@ -6,6 +6,7 @@ import { MappedFileTruncated, open } from '../src';
 import { spawn } from 'node:child_process';
 import { packageCopyForOtherUsers } from './support/processes';
 import { TempDir, PAGE, firstPatternMismatch, patternBuffer } from './support/files';
+import { heatUntilLeased } from './support/lease-heat.cjs';
 
 let dir: TempDir;
 beforeAll(() => { dir = new TempDir(); });
@@ -14,15 +15,15 @@ afterAll(() => dir.remove());
 test('a lease on a local file; none in validate fault mode or on a writable mapping', () => {
   const path = dir.patternFile('local', 4 * PAGE);
   const leased = open(path);
-  expect(leased.validationMethod).toBe('lease');
+  expect(heatUntilLeased(leased)).toBe('lease');
   const fault = open(path, { validate: 'fault' });
   expect(fault.validationMethod).toBe('none');
   leased.close();
   const writable = open(path, { mode: 'r+' });
-  expect(writable.validationMethod).toBe('fstat');
+  expect(heatUntilLeased(writable)).toBe('fstat');
   writable.close();
   const optedOut = open(path, { lease: false });
-  expect(optedOut.validationMethod).toBe('fstat');
+  expect(heatUntilLeased(optedOut)).toBe('fstat');
   expect(optedOut.view().subarray(0, PAGE).snapshot()).toEqual(patternBuffer(0, PAGE));
   optedOut.close();
   expect(() => open(path, { lease: 'no' as unknown as boolean })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
@@ -34,7 +35,7 @@ test('a writer holding the file open at open(): fstat mode, truncation still cau
   const path = dir.patternFile('held', 4 * PAGE);
   const writerFd = openSync(path, 'r+');
   const file = open(path);
-  expect(file.validationMethod).toBe('fstat');  // EAGAIN
+  expect(heatUntilLeased(file)).toBe('fstat');  // EAGAIN
   const view = file.view();
   truncateSync(path, PAGE + 10);
   expect(() => view.readUInt8(PAGE + 20)).toThrow(MappedFileTruncated);  // the zero tail page is refused
@@ -42,7 +43,7 @@ test('a writer holding the file open at open(): fstat mode, truncation still cau
   closeSync(writerFd);
   const deadline = Date.now() + 3000;
   while (file.validationMethod !== 'lease' && Date.now() < deadline) {
-    view.readUInt8(0);
+    heatUntilLeased(file, 100);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   expect(file.validationMethod).toBe('lease');

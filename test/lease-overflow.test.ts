@@ -38,7 +38,8 @@ function runReader(limitSignalQueue: boolean): Outcome {
     const [writtenPath, untouchedPath] = process.argv.slice(1);
     const written = open(writtenPath);
     const untouched = open(untouchedPath);
-    const before = [written.validationMethod, untouched.validationMethod];
+    const { heatUntilLeased } = require('./test/support/lease-heat.cjs');
+    const before = [heatUntilLeased(written), heatUntilLeased(untouched)];
     const breaksBefore = binding.leaseBreaksHandled();
     const started = process.hrtime.bigint();
     // The shell's ">>" opens the file for writing: that breaks our lease, and

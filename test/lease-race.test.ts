@@ -5,39 +5,15 @@
 // test-only switch SAFE_MMAP_TEST_DISABLE_LEASE_EPOCH_CHECK can be set; with
 // that switch, a lease once taken is trusted for good, and the same races
 // must show wrong bytes: the oracle can fail.
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT, startLeaseWriter } from './support/processes';
+import { PACKAGE_ROOT, startLeaseReader, startLeaseWriter } from './support/processes';
 import { TempDir, patternBuffer } from './support/files';
 
 let dir: TempDir;
 beforeAll(() => { dir = new TempDir(); });
 afterAll(() => dir.remove());
-
-interface Tally {
-  reads: number; wrongBytes: number; firstWrong: string | null; errors: Record<string, number>;
-  methods: Record<string, number>; breaks: number;
-}
-
-/** Starts a lease reader; `mapped` resolves with its method once the file is mapped. */
-function startReader(path: string, milliseconds: number, env: NodeJS.ProcessEnv = {}) {
-  const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'support', 'lease-reader.js'), path,
-    String(milliseconds)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  let output = '';
-  let onMapped: (method: string) => void;
-  const mapped = new Promise<string>((resolve) => { onMapped = resolve; });
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-    const match = /^mapped (\w+)\n/.exec(output);
-    if (match) onMapped(match[1]);
-  });
-  const tally = new Promise<Tally>((resolve, reject) => child.on('exit', (code, signal) => {
-    if (code !== 0) reject(new Error(`reader ended with ${code ?? signal}`));
-    else resolve(JSON.parse(output.trim().split('\n').pop() as string));
-  }));
-  return { child, mapped, tally };
-}
 
 const FILE_LENGTH = 256 * 1024;
 const RACE_MS = 3000;
@@ -49,7 +25,7 @@ async function race(name: string, mode: 'rewrite' | 'otrunc', env: NodeJS.Proces
   // before the reader maps the file and starts its clock.
   const writer = startLeaseWriter(path, FILE_LENGTH, RACE_MS - 500, mode);
   await writer.ready;
-  const reader = startReader(path, RACE_MS, env);
+  const reader = startLeaseReader(path, RACE_MS, env);
   const method = await reader.mapped;
   writer.go();
   const [tally, written] = await Promise.all([reader.tally, writer.finished]);
@@ -106,7 +82,7 @@ describe('a reader stopped past lease-break-time (the kernel revokes its lease)'
   async function stoppedReader(name: string, env: NodeJS.ProcessEnv = {}) {
     const length = 8 * 4096;
     const path = dir.file(name, patternBuffer(0, length));
-    const reader = startReader(path, 5000, env);
+    const reader = startLeaseReader(path, 5000, env);
     expect(await reader.mapped).toBe('lease');
     await new Promise((resolve) => setTimeout(resolve, 300));
     reader.child.kill('SIGSTOP');
@@ -143,7 +119,7 @@ describe('a reader stopped past lease-break-time (the kernel revokes its lease)'
       const { binding } = require('./lib/binding');
       const file = open(${JSON.stringify(path)});
       const view = file.view();
-      view.readUInt8(0);
+      require('./test/support/lease-heat.cjs').heatUntilLeased(file);
       binding.setLeaseWatcherPausedForTesting(true);
       console.log('paused ' + file.validationMethod);
       require('node:fs').readSync(0, Buffer.alloc(1));

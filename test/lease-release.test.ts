@@ -6,6 +6,7 @@ import { closeSync, openSync } from 'node:fs';
 import { open } from '../src';
 import { PACKAGE_ROOT, runNodeScript } from './support/processes';
 import { TempDir, PAGE } from './support/files';
+import { heatUntilLeased } from './support/lease-heat.cjs';
 
 let dir: TempDir;
 beforeAll(() => { dir = new TempDir(); });
@@ -23,7 +24,7 @@ function writerOpenMs(path: string): number {
 test('a writer in this same process, through another descriptor: no deadlock, back within milliseconds', () => {
   const path = dir.patternFile('same', 4 * PAGE);
   const file = open(path);
-  expect(file.validationMethod).toBe('lease');
+  expect(heatUntilLeased(file)).toBe('lease');
   const started = process.hrtime.bigint();
   const fd = openSync(path, 'r+');  // breaks our own lease; the watcher thread releases it
   const openMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -45,7 +46,7 @@ test('close(), the garbage collector, a worker that exits and process exit relea
     'process exit': 'process.exit(0);',
   };
   const setUp: Record<string, string> = {
-    default: `let file = open(path); file.view().readUInt8(0);`,
+    default: `let file = open(path); require(root + '/test/support/lease-heat.cjs').heatUntilLeased(file);`,
   };
   for (const [end, code] of Object.entries(ends)) {
     const child = spawn(process.execPath, ['--expose-gc', '-e', `(async () => {
@@ -84,7 +85,8 @@ test('close(), the garbage collector, a worker that exits and process exit relea
     const { spawnSync } = require('node:child_process');
     const root = process.cwd(); const path = ${JSON.stringify(path)};
     new Worker(\`const { open } = require(\${JSON.stringify(root)});
-      const file = open(\${JSON.stringify(path)}); file.view().readUInt8(0);
+      const file = open(\${JSON.stringify(path)});
+      require(\${JSON.stringify(root)} + '/test/support/lease-heat.cjs').heatUntilLeased(file);
       require(\${JSON.stringify(root)} + '/lib/binding').binding.setLeaseWatcherPausedForTesting(true);
       require('node:worker_threads').parentPort.postMessage(file.validationMethod);\`, { eval: true })
       .on('message', (method) => console.log(method))
@@ -101,7 +103,7 @@ test('close(), the garbage collector, a worker that exits and process exit relea
 test('child processes do not inherit the lease (the descriptor is close-on-exec)', () => {
   const path = dir.patternFile('children', 4 * PAGE);
   const file = open(path);
-  expect(file.validationMethod).toBe('lease');
+  expect(heatUntilLeased(file)).toBe('lease');
   const listDescriptors = 'for fd in /proc/$$/fd/*; do readlink "$fd" || :; done';  // the glob's own directory descriptor is gone by then
   // Control: the same listing does show the file when the child holds it open itself.
   const control = spawnSync('sh', ['-c', `exec 7<"$1"; ${listDescriptors}`, 'sh', path], { encoding: 'utf8' });

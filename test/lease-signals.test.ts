@@ -15,6 +15,7 @@ import { MappedFile, open } from '../src';
 import { TempDir } from './support/files';
 import { runNodeScript } from './support/processes';
 import { buildTestModule } from './support/test-modules';
+import { heatUntilLeased } from './support/lease-heat.cjs';
 
 let dir: TempDir;
 beforeAll(() => { dir = new TempDir(); });
@@ -37,7 +38,7 @@ async function breaksUpToARealOne(before: number): Promise<number> {
   const path = dir.patternFile(`real-break-${before}`, 4096);
   const file = open(path);
   try {
-    expect(file.validationMethod).toBe('lease');
+    expect(heatUntilLeased(file)).toBe('lease');
     closeSync(openSync(path, 'r+'));  // waits for the watcher's release
     for (let waited = 0; binding.leaseBreaksHandled() === before; waited++) {
       if (waited > 5000) throw new Error('the real break was never counted');
@@ -61,7 +62,7 @@ test('a break queued for a closed descriptor spares the stable mapping that reus
   let reused: MappedFile | undefined;
   try {
     const closed = open(first);
-    expect(closed.validationMethod).toBe('lease');
+    expect(heatUntilLeased(closed)).toBe('lease');
     const [descriptor] = descriptorsOf(first);
     // A non-blocking open for writing fails at once and starts a break,
     // whose signal the paused watcher takes and holds.
@@ -70,6 +71,7 @@ test('a break queued for a closed descriptor spares the stable mapping that reus
     closed.close();
     reused = open(second, { stable: true });
     expect(descriptorsOf(second)).toEqual([descriptor]);  // the case exists: the number came back
+    heatUntilLeased(reused);
     expectUnbroken(reused, second);
     const before = binding.leaseBreaksHandled();
     binding.setLeaseWatcherPausedForTesting(false);
@@ -88,6 +90,7 @@ test('a SIGIO sent by a process to the watcher breaks no lease', async () => {
   const path = dir.patternFile('sigio', 8192);
   const file = open(path, { stable: true });
   try {
+    heatUntilLeased(file);
     expectUnbroken(file, path);
     const watchers = readdirSync('/proc/self/task').filter(
       (tid) => readFileSync(join('/proc/self/task', tid, 'comm'), 'utf8').trim() === 'safe-mmap-lease');

@@ -6,6 +6,7 @@ import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:
 import { MappedFileChanged, MappedFileError, open } from '../src';
 import { runNodeScript } from './support/processes';
 import { TempDir, PAGE, patternBuffer } from './support/files';
+import { heatUntilLeased } from './support/lease-heat.cjs';
 
 let dir: TempDir;
 beforeAll(() => { dir = new TempDir(); });
@@ -27,7 +28,7 @@ test('lease method: a writer that only opens the file for writing (no byte chang
   const path = dir.patternFile('lease-open', 4 * PAGE);
   const file = open(path, { stable: true });
   expect(file.stable).toBe(true);
-  expect(file.validationMethod).toBe('lease');
+  expect(heatUntilLeased(file)).toBe('lease');
   expect(file.view().subarray(0, PAGE).snapshot()).toEqual(patternBuffer(0, PAGE));
   // Another process opens for write and closes, changing nothing.
   expect(runNodeScript(`require('node:fs').closeSync(require('node:fs').openSync(${JSON.stringify(path)}, 'r+'))`).status).toBe(0);

@@ -1,5 +1,5 @@
 // Running program B (the truncator) and small node scripts as child processes.
-import { execFileSync, spawn, spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync, SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -65,6 +65,36 @@ function startWriter(script: string, path: string, args: string[]): Truncator {
     go: () => { writeFileSync(goFile, ''); },
     stop: () => { stopped = true; child.kill('SIGKILL'); },
   };
+}
+
+/** What test/support/lease-reader.js reports when it ends. */
+export interface LeaseReaderTally {
+  reads: number; wrongBytes: number; firstWrong: string | null; errors: Record<string, number>;
+  methods: Record<string, number>; breaks: number;
+}
+
+/**
+ * Starts a lease reader (test/support/lease-reader.js): it maps `path`, heats
+ * it until it holds its lease, then reads random ranges with the strict
+ * pattern oracle for `milliseconds`. `mapped` resolves with its validation
+ * method once heated, `tally` with its report.
+ */
+export function startLeaseReader(path: string, milliseconds: number, env: NodeJS.ProcessEnv = {}) {
+  const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'lease-reader.js'), path,
+    String(milliseconds)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  let output = '';
+  let onMapped: (method: string) => void;
+  const mapped = new Promise<string>((resolve) => { onMapped = resolve; });
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+    const match = /^mapped (\w+)\n/.exec(output);
+    if (match) onMapped(match[1]);
+  });
+  const tally = new Promise<LeaseReaderTally>((resolve, reject) => child.on('exit', (code, signal) => {
+    if (code !== 0) reject(new Error(`reader ended with ${code ?? signal}`));
+    else resolve(JSON.parse(output.trim().split('\n').pop() as string));
+  }));
+  return { child, mapped, tally };
 }
 
 /** Runs `node -e script` with the package loadable as require(PACKAGE_ROOT). */
