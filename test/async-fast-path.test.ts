@@ -2,7 +2,7 @@
 // fast path) and send the rest to the thread pool (the slow path). Both
 // give the same answers, the same errors, and honour close() and abort.
 import { truncateSync } from 'node:fs';
-import { AbortError, MappedFileClosed, MappedFileTruncated, MappedView, open } from '../src';
+import { AbortError, MappedFile, MappedFileClosed, MappedFileTruncated, MappedView, open } from '../src';
 import { binding } from '../src/binding';
 import { evictFromPageCache } from './support/evict';
 import { PAGE, TempDir, patternBuffer, patternByte } from './support/files';
@@ -26,6 +26,21 @@ async function pathsOf(operation: () => Promise<unknown>): Promise<{ callingThre
   return { callingThread: hereAfter - hereBefore, pool: poolAfter - poolBefore };
 }
 
+/**
+ * Evicts the file's pages and runs `operation`: it must go to the pool.
+ * Under load the pages were seen back in the page cache between a verified
+ * eviction and the access (its RWF_NOWAIT read found them), so up to three
+ * evictions are tried; a fast path taken on cold pages fails all three.
+ */
+async function pathsWhenEvicted(path: string, file: MappedFile, operation: () => Promise<unknown>) {
+  let paths = { callingThread: -1, pool: -1 };
+  for (let attempt = 0; attempt < 3 && paths.pool !== 1; attempt++) {
+    expect(evictFromPageCache(path, file)).toBe(0);
+    paths = await pathsOf(operation);
+  }
+  return paths;
+}
+
 type Form = [string, (view: MappedView) => Promise<unknown>, (view: MappedView) => unknown];
 const NEEDLE = patternBuffer(5 * PAGE + 3, 40);
 const FORMS: Form[] = [
@@ -47,8 +62,8 @@ test.each(FORMS)('%s takes the fast path on a hot file and the pool on an evicte
     expect(await pathsOf(async () => { result = await asyncForm(view); })).toEqual({ callingThread: 1, pool: 0 });
     expect(result).toEqual(expected);
 
-    expect(evictFromPageCache(path, file)).toBe(0);
-    expect(await pathsOf(async () => { result = await asyncForm(view); })).toEqual({ callingThread: 0, pool: 1 });
+    expect(await pathsWhenEvicted(path, file, async () => { result = await asyncForm(view); }))
+      .toEqual({ callingThread: 0, pool: 1 });
     expect(result).toEqual(expected);
     file.close();
   });
@@ -60,8 +75,7 @@ test('readAsync takes both paths, with identical results', async () => {
   const read = () => file.readAsync(Buffer.alloc(PAGE, 0xee), 7, 2000, 3 * PAGE);
   let hot: unknown, cold: unknown;
   expect(await pathsOf(async () => { hot = await read(); })).toEqual({ callingThread: 1, pool: 0 });
-  expect(evictFromPageCache(path, file)).toBe(0);
-  expect(await pathsOf(async () => { cold = await read(); })).toEqual({ callingThread: 0, pool: 1 });
+  expect(await pathsWhenEvicted(path, file, async () => { cold = await read(); })).toEqual({ callingThread: 0, pool: 1 });
   expect(hot).toEqual(cold);
   expect((hot as { bytesRead: number }).bytesRead).toBe(100);
   file.close();
