@@ -28,7 +28,8 @@ test('--json on a user file: every case, measured against its fs baseline in the
   expect(run.machine).toMatchObject({ cpus: expect.any(Number), node: process.version });
   const titles = (run.groups as Group[]).map((group) => group.title.split(':')[0]);
   expect(new Set(titles)).toEqual(new Set(['Tiny random reads', 'Sequential copy', 'Whole-file snapshot', 'Search',
-    'Cold cache', 'Async copy', 'Stream', 'One read in flight', 'One read in flight, cold', 'fs-style read', 'Small stream']));
+    'Cold cache', 'Async copy', 'Stream', 'One read in flight', 'One read in flight, cold', 'fs-style read', 'Small stream',
+    'First reads of a fresh file']));
   expect(titles.filter((title) => title === 'One read in flight')).toHaveLength(3);  // 4 KiB, 64 KiB, 1 MiB
   expect(titles.filter((title) => title === 'One read in flight, cold')).toHaveLength(3);
   expect(titles.filter((title) => title === 'Sequential copy')).toHaveLength(3);  // 4 KiB, 64 KiB, 1 MiB

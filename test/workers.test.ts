@@ -108,15 +108,15 @@ test('a worker that alone loaded the addon exits: the process lives on, and the 
     const path = ${JSON.stringify(path)};
     new Worker(\`
       const file = require(\${JSON.stringify(process.cwd())}).open(\${JSON.stringify(path)});
-      file.view().readUInt8(0);
-      require('node:worker_threads').parentPort.postMessage(file.validationMethod);
+      const { heatUntilLeased } = require(\${JSON.stringify(process.cwd())} + '/test/support/lease-heat.cjs');
+      require('node:worker_threads').parentPort.postMessage(heatUntilLeased(file));
       file.close();
     \`, { eval: true })
       .on('message', (method) => console.log('worker', method))
       .on('exit', () => setTimeout(() => {  // several watcher rounds
         const { open, MappedFileTruncated } = require(process.cwd());
         const file = open(path);
-        console.log('main', file.validationMethod);
+        console.log('main', require(process.cwd() + '/test/support/lease-heat.cjs').heatUntilLeased(file));
         fs.truncateSync(path, 4096);  // breaks the lease: only the watcher can let this through
         try { file.view().readUInt8(3 * 4096); console.log('read past the end'); }
         catch (error) { console.log(error instanceof MappedFileTruncated ? 'MappedFileTruncated' : String(error)); }
