@@ -1,38 +1,31 @@
-// FileMapping's kernel hints and their page arithmetic (declared in
-// mapping.h): PageRange, Flush (msync), Advise (madvise) and Residency
-// (mincore). In a file of their own so that mapping.cc keeps the access
-// protocol; they are plain system calls over the mapped pages, run outside
-// the guard, and add no state.
+// FileMapping's kernel hints (declared in mapping.h): Flush (msync), Advise
+// (madvise) and Residency (mincore). Plain system calls over the pages that
+// hold a range, run outside the guard; they add no state.
 #include <algorithm>
 #include <cerrno>
 #include <sys/mman.h>
-#include <vector>
 
 #include "mapping.h"
+#include "pages.h"
 
 namespace safe_mmap {
 
-bool FileMapping::PageRange(uint64_t offset, uint64_t length, uint8_t** start,
-                            size_t* bytes) const {
-  const Region* region = region_.load(std::memory_order_acquire);
-  if (region == nullptr || region->base == nullptr || offset > region->size ||
-      length > region->size - offset) {
-    return false;
-  }
-  const uintptr_t page_mask = uintptr_t(page_size_) - 1;
-  const uintptr_t begin = reinterpret_cast<uintptr_t>(region->base + offset) & ~page_mask;
-  const uintptr_t end = reinterpret_cast<uintptr_t>(region->base + offset + length);
-  *start = reinterpret_cast<uint8_t*>(begin);
-  *bytes = size_t(end - begin);
+namespace {
+// The pages holding [offset, offset + length) of the mapping, when it holds
+// the range and it is not empty.
+bool PagesOf(const uint8_t* base, uint64_t offset, uint64_t length, size_t page_size, PageSpan* span) {
+  if (length == 0 || base == nullptr) return false;
+  *span = PagesHolding(base + offset, size_t(length), page_size);
   return true;
 }
+}  // namespace
 
 OsFailure FileMapping::Flush(uint64_t offset, uint64_t length) {
-  uint8_t* start;
-  size_t bytes;
-  if (length == 0 || !PageRange(offset, length, &start, &bytes)) return {0, nullptr, nullptr};
-  if (msync(start, bytes, MS_SYNC) != 0) return {errno, "msync", nullptr};
-  return {0, nullptr, nullptr};
+  const Region* region = RegionHolding(offset, length);
+  PageSpan span;
+  if (region == nullptr || !PagesOf(region->base, offset, length, page_size_, &span)) return OsFailure::None();
+  if (msync(span.start, span.bytes, MS_SYNC) != 0) return OsFailure::Of(errno, "msync");
+  return OsFailure::None();
 }
 
 OsFailure FileMapping::Advise(Advice advice, uint64_t offset, uint64_t length) {
@@ -51,34 +44,24 @@ OsFailure FileMapping::Advise(Advice advice, uint64_t offset, uint64_t length) {
       return {EINVAL, "madvise", "hugepage advice is not supported here"};
 #endif
   }
-  uint8_t* start;
-  size_t bytes;
-  if (length == 0 || !PageRange(offset, length, &start, &bytes)) return {0, nullptr, nullptr};
-  if (madvise(start, bytes, kernel_advice) != 0) return {errno, "madvise", nullptr};
-  return {0, nullptr, nullptr};
+  const Region* region = RegionHolding(offset, length);
+  PageSpan span;
+  if (region == nullptr || !PagesOf(region->base, offset, length, page_size_, &span)) return OsFailure::None();
+  if (madvise(span.start, span.bytes, kernel_advice) != 0) return OsFailure::Of(errno, "madvise");
+  return OsFailure::None();
 }
 
 OsFailure FileMapping::Residency(uint64_t offset, uint64_t length, uint64_t* pages,
-                                 uint64_t* resident) {
+                                 uint64_t* resident) const {
   *pages = 0;
   *resident = 0;
-  uint8_t* start;
-  size_t bytes;
-  if (length == 0 || !PageRange(offset, length, &start, &bytes)) return {0, nullptr, nullptr};
-  // mincore fills one byte per page; ask in slices to bound the vector.
-  constexpr size_t kSlicePages = 4096;
-  std::vector<unsigned char> status(kSlicePages);
-  const size_t total_pages = (bytes + page_size_ - 1) / page_size_;
-  for (size_t done = 0; done < total_pages; done += kSlicePages) {
-    const size_t count = std::min(kSlicePages, total_pages - done);
-    const size_t slice_bytes = std::min(count * page_size_, bytes - done * page_size_);
-    if (mincore(start + done * page_size_, slice_bytes, status.data()) != 0) {
-      return {errno, "mincore", nullptr};
-    }
-    for (size_t i = 0; i < count; ++i) *resident += status[i] & 1;
+  const Region* region = RegionHolding(offset, length);
+  PageSpan span;
+  if (region == nullptr || !PagesOf(region->base, offset, length, page_size_, &span)) return OsFailure::None();
+  if (int error_number = CountResidentPages(span, page_size_, false, pages, resident)) {
+    return OsFailure::Of(error_number, "mincore");
   }
-  *pages = total_pages;
-  return {0, nullptr, nullptr};
+  return OsFailure::None();
 }
 
 }  // namespace safe_mmap

@@ -1,0 +1,209 @@
+// ChangeDetector (change_detector.h): the seqlock, the lease's epoch check,
+// { stable: true }, and when to take the lease.
+#include "change_detector.h"
+
+#include <cerrno>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+namespace safe_mmap {
+
+// fstat by the system call, on every Linux. Called once per access in fstat
+// mode, so its cost is the mode's cost: glibc >= 2.33 implements fstat as
+// fstatat(fd, "", AT_EMPTY_PATH), and the kernel then reads and checks the
+// empty path from user memory, about 17 ns of a 165 ns call here; the old
+// fstat system call takes the descriptor alone. And glibc's fstat symbol is
+// GLIBC_2.33, above the floor (glibc_floor.h), with no older version to pin.
+// On x86-64 and aarch64 glibc's struct stat is the kernel's layout.
+int StatDescriptor(int fd, struct stat* st) {
+#if defined(__linux__)
+  return int(syscall(SYS_fstat, fd, st));
+#else
+  return fstat(fd, st);
+#endif
+}
+
+FileState FileStateOf(const struct stat& st) {
+#if defined(__APPLE__)
+  const int64_t change_time_ns = int64_t(st.st_ctimespec.tv_sec) * 1000000000 + st.st_ctimespec.tv_nsec;
+#else
+  const int64_t change_time_ns = int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+#endif
+  return {uint64_t(st.st_size), change_time_ns};
+}
+
+int ReadFileState(int fd, FileState* state) {
+  struct stat st;
+  if (StatDescriptor(fd, &st) != 0) return errno;
+  *state = FileStateOf(st);
+  return 0;
+}
+
+void ChangeDetector::Start(int fd, const MapOptions& options, const FileState& state) {
+  fd_ = fd;
+  options_ = options;
+  last_state_ = state;
+  initial_state_ = state;
+  // Read-only 'always' mappings only: a writable one holds the file open for
+  // writing, which a lease forbids. The lease itself is taken once the file
+  // is hot (TakeLeaseWhenHot), and its size read under it then.
+  if (options.mode == ValidationMode::kAlways && !options.writable && options.lease) lease_.Register(fd);
+}
+
+ValidationMethod ChangeDetector::method() const {
+  if (options_.mode != ValidationMode::kAlways) return ValidationMethod::kNone;
+  return lease_.held() ? ValidationMethod::kLease : ValidationMethod::kFstat;
+}
+
+AccessResult ChangeDetector::Validated(uint64_t end, bool owner, TryWork try_work, void* context) {
+  if (options_.stable) return Stable(end, owner, try_work, context);
+  if (lease_.registered()) {
+    const LeaseVerdict verdict = UnderLease(end, try_work, context);
+    if (verdict != LeaseVerdict::kNotVouched) return AccessResult::Ok();  // kDeclined: no answer
+    if (owner) TakeLeaseWhenHot();  // for the accesses after this one
+  }
+  return Seqlocked(end, owner ? &last_state_ : nullptr, try_work, context);
+}
+
+AccessResult ChangeDetector::ClassifyFault(uint64_t end) const {
+  FileState now;
+  if (int error_number = ReadFileState(fd_, &now)) return AccessResult::IOError(-1, error_number);
+  if (now.size < end) return AccessResult::Truncated(now.size);
+  return AccessResult::IOError(int64_t(now.size), 0);
+}
+
+void ChangeDetector::NoteOwnerAccess() {
+  if (options_.mode == ValidationMode::kAlways && lease_.registered()) TakeLeaseWhenHot();
+}
+
+// Lease mode (lease.h): Begin, the work, Confirm. A try that does not
+// complete under the lease means the file changed without a break (hole 1:
+// another process's open(O_RDONLY|O_TRUNC)) or a page could not be read
+// (hole 4): the lease no longer vouches for anything, and the seqlock that
+// follows classifies the fault and decides about the bytes, repeating the
+// work. So does a Confirm that fails (a break, or a watcher that has not run
+// lately).
+ChangeDetector::LeaseVerdict ChangeDetector::UnderLease(uint64_t end, TryWork try_work, void* context) {
+  // The leased size after Begin: TakeLeaseWhenHot zeroes it once the lease
+  // is found gone and stores the new size after a new one is taken, so a
+  // size read before Begin could be an earlier lease's, larger than the file
+  // this lease vouches for.
+  uint64_t token;
+  if (!lease_.Begin(&token) || end > leased_size_.load(std::memory_order_acquire)) {
+    return LeaseVerdict::kNotVouched;
+  }
+  const TryEnd tried = try_work(context);
+  if (tried.how == TryEnd::kDeclined) return LeaseVerdict::kDeclined;
+  if (tried.how != TryEnd::kCompleted) {
+    lease_.Distrust();
+    return LeaseVerdict::kNotVouched;
+  }
+  return lease_.Confirm(token) ? LeaseVerdict::kVouched : LeaseVerdict::kNotVouched;
+}
+
+// The seqlock. `before` is a state observed before the work started and
+// `after` one observed after it ended. Equal states prove that the work saw
+// one moment of the file, so a fault in it was not a truncation. Any
+// difference means the work may have read the zero-filled tail of a file
+// that was truncated and regrown (ABA), or faulted on a page that was
+// truncated and has since come back: repeat it. known is the owner's cached
+// state (updated here), or nullptr for another thread, which starts with a
+// fresh observation.
+AccessResult ChangeDetector::Seqlocked(uint64_t end, FileState* known, TryWork try_work, void* context) {
+  FileState state;
+  if (known != nullptr && known->size >= end) {
+    state = *known;  // remembered: no system call before the work
+  } else {
+    // Nothing remembered, or it says the file is too short: look now (it may
+    // have grown back), and never touch the memory when it really is.
+    if (int error_number = ReadFileState(fd_, &state)) return AccessResult::IOError(-1, error_number);
+    if (known != nullptr) *known = state;
+    if (state.size < end) return AccessResult::Truncated(state.size);
+  }
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    const FileState before = state;
+    const TryEnd tried = try_work(context);
+    if (tried.how == TryEnd::kDeclined) return AccessResult::Ok();  // no answer: the caller goes another way
+    if (int error_number = ReadFileState(fd_, &state)) return AccessResult::IOError(-1, error_number);
+    if (known != nullptr) *known = state;
+    if (state.size < end) return AccessResult::Truncated(state.size);
+    if (state == before) {
+      switch (tried.how) {
+        case TryEnd::kCompleted: return AccessResult::Ok();
+        case TryEnd::kShort: return AccessResult::Truncated(state.size);
+        default: return AccessResult::IOError(int64_t(state.size), tried.error_number);
+      }
+    }
+  }
+  return AccessResult::Truncated(state.size);
+}
+
+// { stable: true }: the reader wants one version of the file for the
+// mapping's whole life (a zip's directory, then its entries). Any break of
+// the lease, or any size or ctime change seen by fstat, since Map makes this
+// access and every later one kChanged, even where the bytes are still
+// readable. The fstat check is a seqlock whose "before" is the state at Map.
+AccessResult ChangeDetector::Stable(uint64_t end, bool owner, TryWork try_work, void* context) {
+  if (changed_.load(std::memory_order_acquire) || lease_.breaks() != 0) {
+    changed_.store(true, std::memory_order_release);
+    return AccessResult::Changed(-1);
+  }
+  if (UnderLease(end, try_work, context) == LeaseVerdict::kVouched) return AccessResult::Ok();
+  if (owner && lease_.registered()) TakeLeaseWhenHot();
+  const TryEnd tried = try_work(context);
+  FileState now;
+  if (int error_number = ReadFileState(fd_, &now)) return AccessResult::IOError(-1, error_number);
+  if (!(now == initial_state_) || lease_.breaks() != 0) {
+    changed_.store(true, std::memory_order_release);
+    return AccessResult::Changed(int64_t(now.size));
+  }
+  return tried.how == TryEnd::kCompleted ? AccessResult::Ok() : AccessResult::IOError(int64_t(now.size), 0);
+}
+
+// Owner thread, fstat mode: takes the lease when the policy says the file is
+// hot, and tells the policy about a lease found gone (lease_policy.h). Each
+// attempt is a few fcntl calls (~1.5 us). The size is read under the new
+// lease: it bounds what the lease may vouch for.
+void ChangeDetector::TakeLeaseWhenHot() {
+  if (lease_.held()) return;
+  const uint64_t now = CoarseMilliseconds();
+  if (holding_lease_) {
+    // The first look since it went: broken by a writer, or given back
+    // (idleness, a fault under it).
+    holding_lease_ = false;
+    leased_size_.store(0, std::memory_order_release);
+    lease_policy_.Lost(lease_.breaks() != breaks_at_take_, now);
+  }
+  switch (lease_policy_.Next(now)) {
+    case LeasePolicy::Step::kWait:
+      return;
+    case LeasePolicy::Step::kCheckBreak: {
+      FileState state;
+      lease_policy_.BreakChecked(ReadFileState(fd_, &state) == 0 && state == leased_state_, now);
+      return;
+    }
+    case LeasePolicy::Step::kTake:
+      break;
+  }
+  if (!lease_.Acquire()) {
+    lease_policy_.TakeFailed(now);
+    return;
+  }
+  FileState state;
+  // { stable: true }: a change while no lease was held is a change too.
+  if (ReadFileState(fd_, &state) != 0 || (options_.stable && !(state == initial_state_))) {
+    lease_.Distrust();
+    lease_policy_.TakeFailed(now);
+    return;
+  }
+  last_state_ = state;
+  leased_state_ = state;
+  breaks_at_take_ = lease_.breaks();
+  holding_lease_ = true;
+  lease_policy_.Taken(now);
+  leased_size_.store(state.size, std::memory_order_release);
+}
+
+}  // namespace safe_mmap

@@ -1,0 +1,118 @@
+// Change detection: how an access learns whether the file changed under it,
+// so that no byte reaches the caller that was not really in the file. One
+// ChangeDetector per mapping; FileMapping (mapping.h) owns the region and
+// asks this unit to judge every validated access.
+//
+// An access's work is retried until it ran over one state of the file:
+// - under a read lease (lease.h) that no break touched, with no system call;
+// - else by a seqlock on the file's size and ctime (one fstat after the work,
+//   the state before it cached by the owner thread);
+// - { stable: true }: against the state at Map, once and for all.
+// The same loop serves the guarded work through the mapping and the pread
+// routes (mapping_reads.cc), which differ only in how one try ends.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "lease.h"
+#include "lease_policy.h"
+#include "mapping_types.h"
+
+namespace safe_mmap {
+
+// What fstat says about the file: equal states before and after some work
+// prove that no write(2), truncate(2) or ftruncate(2) happened in between
+// (ctime is fine-grained once queried on Linux >= 6.13, multigrain
+// timestamps).
+struct FileState {
+  uint64_t size = 0;
+  int64_t change_time_ns = 0;
+  bool operator==(const FileState& other) const {
+    return size == other.size && change_time_ns == other.change_time_ns;
+  }
+};
+
+// fstat by the system call (see change_detector.cc for why); 0 or -1/errno.
+int StatDescriptor(int fd, struct stat* st);
+FileState FileStateOf(const struct stat& st);
+// 0, or the errno of the fstat.
+int ReadFileState(int fd, FileState* state);
+
+// How one try of an access's work ended.
+struct TryEnd {
+  enum How {
+    kCompleted,  // all of it
+    kFaulted,    // a guarded fault, or a failed read (error_number)
+    kShort,      // a read that met the end of the file first
+    kDeclined,   // an RWF_NOWAIT read that would have waited: no answer
+  } how;
+  int error_number;
+};
+using TryWork = TryEnd (*)(void* context);
+
+class ChangeDetector {
+ public:
+  // At Map: the mapping's own descriptor, its options and the file's state
+  // it was sized at. Registers for a lease where one may be held.
+  void Start(int fd, const MapOptions& options, const FileState& state);
+  // Releases the lease; before the descriptor is closed. Idempotent.
+  void Stop() { lease_.Release(); }
+  // Owner thread: the state a remap was sized at.
+  void Remapped(const FileState& state) { last_state_ = state; }
+  ValidationMethod method() const;
+
+  // Runs try_work until it ran over one state of the file that holds [0,
+  // end), and says how it went: kOk, kTruncated with the size when the file
+  // is shorter (or kept changing), kIOError for a fault or failed read inside
+  // it, kChanged for a { stable: true } file. owner: the call is on the
+  // owning JS thread, which keeps the seqlock's cached state and takes the
+  // lease; any other thread observes the file itself.
+  AccessResult Validated(uint64_t end, bool owner, TryWork try_work, void* context);
+  // 'fault' mode knows no earlier state: a fault past the end of the file
+  // now is a truncation, one inside it an I/O error.
+  AccessResult ClassifyFault(uint64_t end) const;
+  // An asynchronous access starting on the owner thread: it counts toward
+  // taking the lease as a synchronous one does.
+  void NoteOwnerAccess();
+
+ private:
+  // How many times a validated access is repeated when the file changes
+  // under it. A writer would have to modify the file during every one of
+  // them; then the access reports MappedFileTruncated (the change may have
+  // been one).
+  static constexpr int kMaxAttempts = 16;
+
+  enum class LeaseVerdict { kVouched, kDeclined, kNotVouched };
+  LeaseVerdict UnderLease(uint64_t end, TryWork try_work, void* context);
+  AccessResult Seqlocked(uint64_t end, FileState* known, TryWork try_work, void* context);
+  AccessResult Stable(uint64_t end, bool owner, TryWork try_work, void* context);
+  void TakeLeaseWhenHot();
+
+  int fd_ = -1;
+  MapOptions options_ = {ValidationMode::kAlways, false, false, false, false, true};
+  // Read-only 'always' mappings on a lease filesystem hold a read lease while
+  // the file is hot. leased_size_ is the file's size when it was taken (0
+  // while none is): only accesses below it may trust the lease, because a
+  // remapped region can be longer than the file was then.
+  FileLease lease_;
+  std::atomic<uint64_t> leased_size_{0};
+  // Owner thread only: when to take the lease, the state it was taken at (a
+  // break that leaves it so changed nothing), and the break count then.
+  LeasePolicy lease_policy_;
+  FileState leased_state_;
+  uint64_t breaks_at_take_ = 0;
+  bool holding_lease_ = false;  // a lease was taken and not yet found gone
+  // { stable: true }: the state at Map, and whether a change was seen.
+  FileState initial_state_;
+  std::atomic<bool> changed_{false};
+  // The file's state at the end of the owner's last validated access (or at
+  // Map). It doubles as the "before" of the next access, so the seqlock
+  // costs one fstat per access instead of two. Owner thread only; pool
+  // accesses observe their own.
+  FileState last_state_;
+};
+
+}  // namespace safe_mmap
