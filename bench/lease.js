@@ -45,7 +45,7 @@ async function leaseWriterGroup({ scratchDir, progress, notes, samples = 200 }) 
   // An open for write that writes nothing is a break that changed nothing,
   // after which the lease is not taken again for 8 s (native/lease_policy.h):
   // this group measures a writer against a held lease, so it re-takes at once.
-  binding.setLeaseBackoffEnabledForTesting(false);
+  binding.testing.setLeaseBackoffEnabled(false);
   try {
     if (heatUntilLeased(file) !== 'lease') {
       notes.push(`Writer latency: no lease could be taken on ${scratchDir} (${file.validationMethod}); skipped.`);
@@ -60,7 +60,7 @@ async function leaseWriterGroup({ scratchDir, progress, notes, samples = 200 }) 
     }
   } finally {
     file.close();
-    binding.setLeaseBackoffEnabledForTesting(true);
+    binding.testing.setLeaseBackoffEnabled(true);
   }
   for (let i = 0; i < samples; i++) {
     unleased.open.push(timed(openForWrite));

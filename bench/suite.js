@@ -185,7 +185,7 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
             [`view.copy, ${ALWAYS}`]: () => eachChunk(copyRegion, chunk, (at, length) => alwaysView.copy(target, 0, at, at + length)),
             "view.copy, 'fault'": () => eachChunk(copyRegion, chunk, (at, length) => faultView.copy(target, 0, at, at + length)),
             'unguarded mmap memcpy': () => eachChunk(copyRegion, chunk,
-              (at, length) => binding.rawCopyForBenchmark(fault.native.slot, target, 0, at, length)),
+              (at, length) => binding.testing.rawCopyForBenchmark(fault.native.slot, target, 0, at, length)),
           }, `view.copy, ${ALWAYS_FSTAT}`,
           () => eachChunk(copyRegion, chunk, (at, length) => alwaysFstatView.copy(target, 0, at, at + length))),
         }));

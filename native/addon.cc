@@ -1,5 +1,5 @@
-// N-API bindings (this file, native_mapping.cc, js_errors.cc and
-// copy_work.cc). The TypeScript layer validates every argument before calling
+// The addon's module: N-API bindings (this file, mapping_wrap.cc,
+// js_errors.cc, copy_work.cc and testing.cc). The TypeScript layer validates every argument before calling
 // in here; the bindings re-check only what memory safety depends on (ranges
 // against the mapping and the target), and turns AccessResult into the JS
 // error classes through a factory that src/binding.ts registers.
@@ -9,9 +9,10 @@
 // because a fault in V8-compiled code could not be recovered.
 //
 // This file holds the module: its per-environment state (addon_state.h), the
-// slot functions and read(), and the test hooks. The wrapper of one mapping
-// is in native_mapping.{h,cc}, the error plumbing in js_errors.{h,cc}, the
-// work run under the guard in copy_work.{h,cc}.
+// slot functions and read(), and the constants JS shares with C++. The
+// wrapper of one mapping is in mapping_wrap.{h,cc}, the error plumbing in
+// js_errors.{h,cc}, the work run under the guard in copy_work.{h,cc}, the
+// test-only hooks in testing.{h,cc}.
 #include <napi.h>
 
 #include <cstring>
@@ -20,14 +21,51 @@
 
 #include "addon_state.h"
 #include "guard.h"
-#include "lease.h"
-#include "lease_policy.h"
-#include "native_mapping.h"
-#include "pool.h"
+#include "js_errors.h"
+#include "mapping_wrap.h"
+#include "placement.h"
+#include "testing.h"
 
 namespace safe_mmap {
 
-// Not in an anonymous namespace: NativeMapping (native_mapping.h) names it
+namespace {
+
+// The numbers that JS and C++ share, exported so that src/ reads them
+// instead of keeping copies in step: the validation modes and methods, the
+// advice kinds, the mapping's option flags and the error kinds (js_errors.h).
+Napi::Object MakeConstants(Napi::Env env) {
+  const auto table = [&](std::initializer_list<std::pair<const char*, int32_t>> entries) {
+    Napi::Object object = Napi::Object::New(env);
+    for (const auto& [name, value] : entries) object.Set(name, Napi::Number::New(env, value));
+    return object;
+  };
+  Napi::Object constants = Napi::Object::New(env);
+  constants.Set("validationMode", table({{"always", int32_t(ValidationMode::kAlways)},
+                                         {"fault", int32_t(ValidationMode::kFault)}}));
+  constants.Set("validationMethod", table({{"lease", int32_t(ValidationMethod::kLease)},
+                                           {"fstat", int32_t(ValidationMethod::kFstat)},
+                                           {"none", int32_t(ValidationMethod::kNone)}}));
+  constants.Set("advice", table({{"normal", int32_t(Advice::kNormal)},
+                                 {"sequential", int32_t(Advice::kSequential)},
+                                 {"random", int32_t(Advice::kRandom)},
+                                 {"willneed", int32_t(Advice::kWillNeed)},
+                                 {"dontneed", int32_t(Advice::kDontNeed)},
+                                 {"hugepage", int32_t(Advice::kHugePage)}}));
+  constants.Set("mapFlag", table({{"writable", kWritable}, {"populate", kPopulate}, {"grow", kGrow},
+                                  {"stable", kStable}, {"noLease", kNoLease}}));
+  constants.Set("errorKind", table({{"truncated", int32_t(ErrorKind::kTruncated)},
+                                    {"io", int32_t(ErrorKind::kIO)},
+                                    {"closed", int32_t(ErrorKind::kClosed)},
+                                    {"outOfRange", int32_t(ErrorKind::kOutOfRange)},
+                                    {"system", int32_t(ErrorKind::kSystem)},
+                                    {"readOnly", int32_t(ErrorKind::kReadOnly)},
+                                    {"changed", int32_t(ErrorKind::kChanged)}}));
+  return constants;
+}
+
+}  // namespace
+
+// Not in an anonymous namespace: MappingWrap (mapping_wrap.h) names it
 // as a friend.
 class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
  public:
@@ -49,43 +87,32 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
     state->read_arguments = read_arguments_array.Data();
     state->read_arguments_reference = Napi::Persistent(read_arguments_array);
     state->slots = std::make_shared<MappingSlots>();
-    Napi::Function mapping_class = NativeMapping::Define(env);
+    Napi::Function mapping_class = MappingWrap::Define(env);
 
     DefineAddon(exports,
                 {InstanceValue("NativeMapping", mapping_class),
                  InstanceValue("scratch", scratch),
                  InstanceValue("readArguments", read_arguments_array),
+                 InstanceValue("constants", MakeConstants(env)),
+                 InstanceValue("testing", MakeTestingObject(env)),
                  InstanceMethod<&SafeMmapAddon::Read>("read"),
-                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::CopyTo>>("copyTo"),
-                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::Snapshot>>("snapshot"),
-                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::ReadAt>>("readAt"),
-                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::IndexOf>>("indexOf"),
-                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::CompareWith>>("compare"),
-                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::WriteFrom>>("writeFrom"),
-                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::FillWith>>("fill"),
-                 InstanceMethod<&SafeMmapAddon::OnSlot<&NativeMapping::RawCopyForBenchmark>>(
-                     "rawCopyForBenchmark"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::CopyTo>>("copyTo"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::Snapshot>>("snapshot"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::ReadAt>>("readAt"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::IndexOf>>("indexOf"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::CompareWith>>("compare"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::WriteFrom>>("writeFrom"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::FillWith>>("fill"),
                  InstanceMethod<&SafeMmapAddon::SetErrorFactory>("setErrorFactory"),
-                 InstanceMethod<&SafeMmapAddon::SetGuardEnabled>(
-                     "setGuardEnabledForTesting"),
-                 InstanceMethod<&SafeMmapAddon::SetAsyncPath>("setAsyncPathForTesting"),
-                 InstanceMethod<&SafeMmapAddon::AsyncPaths>("asyncPathCounts"),
-                 InstanceMethod<&SafeMmapAddon::SetLoopCounter>("setLoopCounterUsable"),
-                 InstanceMethod<&SafeMmapAddon::SetResumeThroughSigreturn>(
-                     "setResumeThroughSigreturnForTesting"),
-                 InstanceMethod<&SafeMmapAddon::SetLeaseEpochCheckEnabled>(
-                     "setLeaseEpochCheckEnabledForTesting"),
-                 InstanceMethod<&SafeMmapAddon::SetLeaseWatcherPaused>("setLeaseWatcherPausedForTesting"),
-                 InstanceMethod<&SafeMmapAddon::LeaseBeginStall>("leaseBeginStallForTesting"),
-                 InstanceMethod<&SafeMmapAddon::SetLeaseBackoffEnabled>("setLeaseBackoffEnabledForTesting"),
-                 InstanceMethod<&SafeMmapAddon::LeaseBreaks>("leaseBreaksHandled")});
+                 InstanceMethod<&SafeMmapAddon::SetLoopCounter>("setLoopCounterUsable")});
+    ApplyTestSwitchesFromEnvironment();
   }
 
  private:
-  // method(slot, ...arguments) -> the NativeMapping method on the arguments.
-  template <Napi::Value (NativeMapping::*method)(const Arguments&)>
+  // method(slot, ...arguments) -> the MappingWrap method on the arguments.
+  template <Napi::Value (MappingWrap::*method)(const Arguments&)>
   Napi::Value OnSlot(const Napi::CallbackInfo& info) {
-    NativeMapping* mapping = slots->At(info[0].As<Napi::Number>().Uint32Value());
+    MappingWrap* mapping = slots->At(info[0].As<Napi::Number>().Uint32Value());
     if (mapping == nullptr) {
       Napi::TypeError::New(info.Env(), "not a live mapping slot").ThrowAsJavaScriptException();
       return Napi::Value();
@@ -100,7 +127,7 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
   // any argument.
   Napi::Value Read(const Napi::CallbackInfo& info) {
     const double slot = read_arguments[0], offset = read_arguments[1], length = read_arguments[2];
-    NativeMapping* mapping = slot >= 0 && slot < 4294967296.0 ? slots->At(uint32_t(slot)) : nullptr;
+    MappingWrap* mapping = slot >= 0 && slot < 4294967296.0 ? slots->At(uint32_t(slot)) : nullptr;
     // 2^53: every integer below is a double; the mapping bounds the rest.
     const bool valid = offset >= 0 && offset <= 9007199254740992.0 && offset == double(uint64_t(offset)) &&
                        length >= 0 && length <= double(kScratchSize) && length == double(uint64_t(length));
@@ -117,63 +144,8 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
     return info.Env().Undefined();
   }
 
-  // setAsyncPathForTesting(0 auto | 1 calling thread | 2 pool): pool.h's AsyncPath.
   Napi::Value SetLoopCounter(const Napi::CallbackInfo& info) {
     SetLoopCounterUsable(info[0].ToBoolean().Value());
-    return info.Env().Undefined();
-  }
-
-  Napi::Value SetAsyncPath(const Napi::CallbackInfo& info) {
-    const int32_t path = info[0].As<Napi::Number>().Int32Value();
-    if (path < 0 || path > 2) {
-      Napi::RangeError::New(info.Env(), "bad async path").ThrowAsJavaScriptException();
-      return Napi::Value();
-    }
-    SetAsyncPathForTesting(AsyncPath(path));
-    return info.Env().Undefined();
-  }
-
-  // asyncPathCounts() -> [on the calling thread, on the pool]
-  Napi::Value AsyncPaths(const Napi::CallbackInfo& info) {
-    double calling_thread, pool;
-    AsyncPathCounts(&calling_thread, &pool);
-    Napi::Array counts = Napi::Array::New(info.Env(), 2);
-    counts.Set(uint32_t(0), Napi::Number::New(info.Env(), calling_thread));
-    counts.Set(uint32_t(1), Napi::Number::New(info.Env(), pool));
-    return counts;
-  }
-
-  Napi::Value SetGuardEnabled(const Napi::CallbackInfo& info) {
-    SetGuardEnabledForTesting(info[0].ToBoolean().Value());
-    return info.Env().Undefined();
-  }
-
-  Napi::Value SetLeaseEpochCheckEnabled(const Napi::CallbackInfo& info) {
-    SetLeaseEpochCheckEnabledForTesting(info[0].ToBoolean().Value());
-    return info.Env().Undefined();
-  }
-
-  Napi::Value SetLeaseBackoffEnabled(const Napi::CallbackInfo& info) {
-    SetLeaseBackoffEnabledForTesting(info[0].ToBoolean().Value());
-    return info.Env().Undefined();
-  }
-
-  Napi::Value SetLeaseWatcherPaused(const Napi::CallbackInfo& info) {
-    SetLeaseWatcherPausedForTesting(info[0].ToBoolean().Value());
-    return info.Env().Undefined();
-  }
-
-  // leaseBeginStallForTesting(0 release | 1 arm | 2 ask) -> 0 off | 1 armed | 2 stalled
-  Napi::Value LeaseBeginStall(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), LeaseBeginStallForTesting(info[0].As<Napi::Number>().Int32Value()));
-  }
-
-  Napi::Value LeaseBreaks(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), double(LeaseBreaksHandled()));
-  }
-
-  Napi::Value SetResumeThroughSigreturn(const Napi::CallbackInfo& info) {
-    SetResumeThroughSigreturnForTesting(info[0].ToBoolean().Value());
     return info.Env().Undefined();
   }
 };

@@ -1,6 +1,6 @@
 // The per-environment state of the addon (main thread and each worker have
-// their own) and its table of live NativeMappings. The state is the
-// SafeMmapAddon instance (addon.cc); native_mapping.cc and js_errors.cc reach
+// their own) and its table of live MappingWraps. The state is the
+// SafeMmapAddon instance (addon.cc); mapping_wrap.cc and js_errors.cc reach
 // it through StateOf.
 #pragma once
 
@@ -18,7 +18,7 @@ class MappingSlots;
 // Per-environment state (main thread and each worker have their own).
 struct AddonState {
   Napi::FunctionReference make_error;
-  // Shared with each NativeMapping, whose destructor may run after the
+  // Shared with each MappingWrap, whose destructor may run after the
   // environment freed this state (at teardown).
   std::shared_ptr<MappingSlots> slots;
   // 8 bytes that small reads are copied into; the reference keeps them alive.
@@ -35,9 +35,9 @@ constexpr size_t kScratchSize = 8;
 // instance data.
 AddonState* StateOf(Napi::Env env);
 
-class NativeMapping;
+class MappingWrap;
 
-// Small integers naming this environment's live NativeMappings. The methods
+// Small integers naming this environment's live MappingWraps. The methods
 // that move bytes are addon functions taking the slot, copyTo(slot, target,
 // ...), rather than methods of the wrapper: a method finds its C++ object
 // through napi_unwrap, a private-symbol lookup of about 45 ns on Node 20,
@@ -47,7 +47,7 @@ class NativeMapping;
 // other number fails the checks in At() and never reaches freed memory.
 class MappingSlots {
  public:
-  uint32_t Add(NativeMapping* mapping) {
+  uint32_t Add(MappingWrap* mapping) {
     if (free_.empty()) {
       mappings_.push_back(mapping);
       return uint32_t(mappings_.size() - 1);
@@ -61,12 +61,12 @@ class MappingSlots {
     mappings_[slot] = nullptr;
     free_.push_back(slot);
   }
-  NativeMapping* At(uint32_t slot) const {
+  MappingWrap* At(uint32_t slot) const {
     return slot < mappings_.size() ? mappings_[slot] : nullptr;
   }
 
  private:
-  std::vector<NativeMapping*> mappings_;
+  std::vector<MappingWrap*> mappings_;
   std::vector<uint32_t> free_;
 };
 

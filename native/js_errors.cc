@@ -7,29 +7,18 @@
 namespace safe_mmap {
 namespace {
 
-// Kinds understood by the error factory in src/binding.ts.
-enum ErrorKind : int32_t {
-  kErrorTruncated = 0,
-  kErrorIO = 1,
-  kErrorClosed = 2,
-  kErrorOutOfRange = 3,
-  kErrorSystem = 4,  // fs-style error from open/fstat/mmap/msync
-  kErrorReadOnly = 5,
-  kErrorChanged = 6,
-};
-
 Napi::Value NumberOrUndefined(Napi::Env env, bool present, double value) {
   return present ? Napi::Value(Napi::Number::New(env, value)) : env.Undefined();
 }
 
 ErrorKind KindOf(AccessStatus status) {
   switch (status) {
-    case AccessStatus::kTruncated: return kErrorTruncated;
-    case AccessStatus::kIOError: return kErrorIO;
-    case AccessStatus::kClosed: return kErrorClosed;
-    case AccessStatus::kReadOnly: return kErrorReadOnly;
-    case AccessStatus::kChanged: return kErrorChanged;
-    default: return kErrorOutOfRange;
+    case AccessStatus::kTruncated: return ErrorKind::kTruncated;
+    case AccessStatus::kIOError: return ErrorKind::kIO;
+    case AccessStatus::kClosed: return ErrorKind::kClosed;
+    case AccessStatus::kReadOnly: return ErrorKind::kReadOnly;
+    case AccessStatus::kChanged: return ErrorKind::kChanged;
+    default: return ErrorKind::kOutOfRange;
   }
 }
 
@@ -39,7 +28,7 @@ ErrorKind KindOf(AccessStatus status) {
 Napi::Value MakeAccessError(Napi::Env env, const std::string& path, ErrorRange range,
                             const AccessResult& result) {
   return StateOf(env)->make_error.Call(
-      {Napi::Number::New(env, KindOf(result.status)), Napi::String::New(env, path),
+      {Napi::Number::New(env, double(KindOf(result.status))), Napi::String::New(env, path),
        NumberOrUndefined(env, range.present, double(range.offset)),
        NumberOrUndefined(env, range.present, double(range.length)),
        NumberOrUndefined(env, result.file_size >= 0, double(result.file_size)),
@@ -56,7 +45,7 @@ void ThrowAccessError(Napi::Env env, const std::string& path, ErrorRange range,
 // Builds an fs-style error ("EIO: i/o error, msync '/path'") through the factory.
 Napi::Value MakeSystemError(Napi::Env env, const std::string& path, const OsFailure& failure) {
   return StateOf(env)->make_error.Call(
-      {Napi::Number::New(env, kErrorSystem), Napi::String::New(env, path), env.Undefined(),
+      {Napi::Number::New(env, double(ErrorKind::kSystem)), Napi::String::New(env, path), env.Undefined(),
        env.Undefined(), env.Undefined(), Napi::Number::New(env, failure.error_number),
        Napi::String::New(env, failure.syscall),
        failure.detail ? Napi::Value(Napi::String::New(env, failure.detail)) : env.Undefined()});

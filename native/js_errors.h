@@ -12,6 +12,18 @@
 
 namespace safe_mmap {
 
+// The kinds of error the factory in src/binding.ts builds (the addon exports
+// them as constants.errorKind).
+enum class ErrorKind : int32_t {
+  kTruncated = 0,
+  kIO = 1,
+  kClosed = 2,
+  kOutOfRange = 3,
+  kSystem = 4,  // fs-style error from open/fstat/mmap/msync
+  kReadOnly = 5,
+  kChanged = 6,
+};
+
 // A byte range for an error message, or none (fileSize() reads no range).
 struct ErrorRange {
   bool present;

@@ -10,11 +10,13 @@
 // instead of a system call.
 //
 // The lease never replaces the guard: the file can still shrink or fault
-// under a held lease (../shared/background/leases.md, holes 1-4); mapping.cc
-// keeps the guard around every access and classifies faults by fstat.
+// under a held lease (../shared/background/leases.md, holes 1-4); every
+// access keeps the guard, and change_detector.cc classifies its faults by
+// fstat.
 //
-// This header and lease.cc are the only code that knows about leases, their
-// signal and their thread (as guard.* alone knows about SIGBUS).
+// This header, lease.cc, lease_watcher.cc and lease_slots.h are the only
+// code that knows about leases, their signal and their thread (as guard.*
+// alone knows about SIGBUS). When to take a lease is lease_policy.h's.
 #pragma once
 
 #include <atomic>

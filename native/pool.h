@@ -13,6 +13,7 @@
 
 #include "js_errors.h"  // the pool work rejects with MakeAccessError, MakeSystemError
 #include "mapping.h"
+#include "placement.h"
 #include "search.h"
 
 namespace safe_mmap {
@@ -35,7 +36,7 @@ class PinnedPoolWork : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   FileMapping* mapping_;
   std::string path_;
-  Napi::ObjectReference owner_;  // the NativeMapping: keeps mapping_ alive
+  Napi::ObjectReference owner_;  // the MappingWrap: keeps mapping_ alive
   uint64_t offset_;  // the range
   uint64_t length_;
 };
@@ -54,37 +55,6 @@ class PoolFlush : public PinnedPoolWork {
   OsFailure failure_{0, nullptr, nullptr};
 };
 
-// Where an asynchronous access runs (a test hook; kAuto in normal use).
-enum class AsyncPath : int32_t {
-  kAuto = 0,           // the calling thread when resident and small, else the pool
-  kCallingThread = 1,  // always the calling thread, no budget (tests: a fault on the fast path)
-  kPool = 2,           // always the pool (tests: the slow path on a hot file)
-};
-void SetAsyncPathForTesting(AsyncPath path);
-// Whether the fast path may ask libuv for its loop counter (uv_metrics_info).
-// Off until the JS side says the runtime is Node: Bun 1.4 exports the symbol
-// as a stub that aborts the process ("unsupported uv function"), and Deno has
-// no libuv. Without it, the budget falls back to wall time (pool.cc).
-void SetLoopCounterUsable(bool usable);
-// How many asynchronous accesses ran on the calling thread and on the pool
-// since the process started (all environments), so tests can see the path.
-void AsyncPathCounts(double* calling_thread, double* pool);
-
-// Above this, an access goes to the pool even when resident: the copy holds
-// the event loop for its whole length, and the pool trip it saves (about
-// 20 us) is small beside it. 4 MiB at first; on a cold file read in 2 MiB
-// async snapshots that raised the event loop's p99 delay (8 to 22 ms against
-// 5 to 8 pool only), where 256 KiB or 64 KiB snapshots stayed at 3 to 4 ms.
-// 1 MiB keeps the stream's trips (1 MiB) on the fast path.
-constexpr uint64_t kCallingThreadLimit = uint64_t(1) << 20;
-// And no access runs on the calling thread once this long has passed since
-// the first one of the current turn of the event loop (pool.cc's
-// WithinTurnBudget), so that a chain of awaited accesses lets timers and I/O
-// run at least this often.
-// 3 ms at first; 1 ms holds the event loop less on a loaded machine and
-// sends about 0.3% of a hot 4 KiB loop's copies to the pool.
-constexpr uint64_t kCallingThreadBudgetMs = 1;
-
 // From this length on, a plain copy on the pool reads the file with pread
 // (FileMapping::CopyByRead) instead of faulting the mapping in. Quick runs,
 // one read in flight on an evicted file: 1 MiB copies through faults ran at
@@ -92,28 +62,6 @@ constexpr uint64_t kCallingThreadBudgetMs = 1;
 // faults, 1.68x with pread (the kernel's readahead then brings the next
 // ranges in, and they take the fast path).
 constexpr uint64_t kReadFrom = uint64_t(64) << 10;
-
-// Drops this thread's remembered residency answer (see Resident in pool.cc),
-// after advise() may have dropped pages.
-void ForgetResidency();
-
-// One asynchronous access, as the bindings describe it.
-struct AccessPlan {
-  enum class Resolution {
-    kBuffer,     // resolves with the destination's holder (snapshotAsync)
-    kCount,      // resolves with length (copyToAsync)
-    kPosition,   // resolves with the search's answer (indexOfAsync)
-    kReadCount,  // fs-style: up to the file's end, resolves with the count (readAsync)
-  };
-  uint64_t offset;
-  uint64_t length;
-  MappedWork work;
-  Resolution resolution;
-  uint8_t* destination = nullptr;  // the copy's destination (not kPosition)
-  bool plain_copy = false;  // work copies the bytes unchanged to destination (kReadFrom applies)
-  SearchJob search{};  // kPosition; its needle is copied before going to the pool
-  const int32_t* abort_flag = nullptr;
-};
 
 // Starts an access and returns its promise. Within kCallingThreadLimit and
 // the turn's budget, the work runs at once on the calling thread (the

@@ -1,3 +1,5 @@
+// The byte searches (search.h): a first-and-last-byte candidate filter,
+// vectorised on x86-64, confirmed by memcmp; forward and backward.
 #include "search.h"
 
 #include <cstring>

@@ -23,9 +23,43 @@ export interface NativeMapping {
   residency(offset: number, length: number): [number, number];
   fileSize(): number;
   mappedSize(): number;
-  /** A ValidationMethod of native/mapping.h: 0 lease, 1 fstat, 2 none. */
+  /** A number of constants.validationMethod. */
   validationMethod(): number;
   close(): void;
+}
+
+type Table<Names extends string> = Readonly<Record<Names, number>>;
+
+export interface NativeConstants {
+  validationMode: Table<'always' | 'fault'>;
+  validationMethod: Table<'lease' | 'fstat' | 'none'>;
+  advice: Table<'normal' | 'sequential' | 'random' | 'willneed' | 'dontneed' | 'hugepage'>;
+  mapFlag: Table<'writable' | 'populate' | 'grow' | 'stable' | 'noLease'>;
+  errorKind: Table<'truncated' | 'io' | 'closed' | 'outOfRange' | 'system' | 'readOnly' | 'changed'>;
+}
+
+/** native/testing.h: each switch-off proves that some tests can fail. */
+export interface TestingHooks {
+  setGuardEnabled(enabled: boolean): void;
+  setResumeThroughSigreturn(enabled: boolean): void;
+  setLeaseEpochCheckEnabled(enabled: boolean): void;
+  setLeaseWatcherPaused(paused: boolean): void;
+  /** Off: a break that changed nothing is followed by a re-take after 10 ms, with no back-off. */
+  setLeaseBackoffEnabled(enabled: boolean): void;
+  /**
+   * Parks the next lease check (any thread) between its loads of the lease's
+   * state, as a preempted pool thread would: 1 arms, 0 releases, 2 asks.
+   * Returns 0 off, 1 armed, 2 stalled.
+   */
+  leaseBeginStall(action: 0 | 1 | 2): number;
+  /** Lease breaks the process's watcher thread has handled. */
+  leaseBreaksHandled(): number;
+  /** Where async accesses run: 0 as they should (resident: the calling thread), 1 the calling thread, 2 the pool. */
+  setAsyncPath(path: 0 | 1 | 2): void;
+  /** [async accesses run on the calling thread, on the pool] since the process started. */
+  asyncPathCounts(): [number, number];
+  /** The benchmark's unguarded memcpy from the mapping: it can crash the process. */
+  rawCopyForBenchmark(slot: number, target: Uint8Array, targetStart: number, offset: number, length: number): number;
 }
 
 interface Binding {
@@ -51,41 +85,25 @@ interface Binding {
   writeFrom(slot: number, source: Uint8Array, sourceStart: number, offset: number, length: number): number;
   fill(slot: number, offset: number, length: number, pattern: Uint8Array): void;
   setErrorFactory(factory: typeof makeError): void;
-  setGuardEnabledForTesting(enabled: boolean): void;
-  /** Where async accesses run: 0 as they should (resident: the calling thread), 1 the calling thread, 2 the pool. */
-  setAsyncPathForTesting(path: 0 | 1 | 2): void;
-  /** Lets the fast path read libuv's loop counter (native/pool.h): only under Node. */
+  /** Lets the fast path read libuv's loop counter (native/placement.h): only under Node. */
   setLoopCounterUsable(usable: boolean): void;
-  /** [async accesses run on the calling thread, on the pool] since the process started. */
-  asyncPathCounts(): [number, number];
-  setResumeThroughSigreturnForTesting(enabled: boolean): void;
-  setLeaseEpochCheckEnabledForTesting(enabled: boolean): void;
-  setLeaseWatcherPausedForTesting(paused: boolean): void;
-  /** Off: a break that changed nothing is followed by a re-take after 10 ms, with no back-off. */
-  setLeaseBackoffEnabledForTesting(enabled: boolean): void;
-  /**
-   * Parks the next lease check (any thread) between its loads of the lease's
-   * state, as a preempted pool thread would: 1 arms, 0 releases, 2 asks.
-   * Returns 0 off, 1 armed, 2 stalled.
-   */
-  leaseBeginStallForTesting(action: 0 | 1 | 2): number;
-  /** Lease breaks the process's watcher thread has handled (tests count them). */
-  leaseBreaksHandled(): number;
+  /** The numbers JS shares with the addon (native/addon.cc's MakeConstants). */
+  constants: NativeConstants;
+  /** Test-only hooks (native/testing.h); the library never reads them. */
+  testing: TestingHooks;
 }
 
-// Error kinds, in step with ErrorKind in native/js_errors.cc.
-const enum ErrorKind { Truncated = 0, IO = 1, Closed = 2, OutOfRange = 3, System = 4, ReadOnly = 5, Changed = 6 }
-
-function makeError(kind: ErrorKind, path: string, offset?: number, length?: number, fileSize?: number,
+function makeError(kind: number, path: string, offset?: number, length?: number, fileSize?: number,
   errno?: number, syscall?: string, detail?: string): Error {
   const details = { path, offset, length, fileSize, errno: errno || undefined };
+  const kinds = binding.constants.errorKind;
   switch (kind) {
-    case ErrorKind.Truncated: return new MappedFileTruncated(details);
-    case ErrorKind.IO: return new MappedFileIOError(details);
-    case ErrorKind.Closed: return new MappedFileClosed(details);
-    case ErrorKind.System: return systemError(errno ?? 0, syscall ?? 'mmap', path, detail);
-    case ErrorKind.ReadOnly: return readOnly(path);
-    case ErrorKind.Changed: return new MappedFileChanged(details);
+    case kinds.truncated: return new MappedFileTruncated(details);
+    case kinds.io: return new MappedFileIOError(details);
+    case kinds.closed: return new MappedFileClosed(details);
+    case kinds.system: return systemError(errno ?? 0, syscall ?? 'mmap', path, detail);
+    case kinds.readOnly: return readOnly(path);
+    case kinds.changed: return new MappedFileChanged(details);
     default: return outOfRange('offset', 'inside the mapping', offset);
   }
 }
@@ -99,15 +117,3 @@ binding.setErrorFactory(makeError);
 // Deno has no libuv: only Node's loop counter may be asked for.
 const versions = process.versions as Record<string, string | undefined>;
 binding.setLoopCounterUsable(versions.bun === undefined && versions.deno === undefined);
-
-// Test-only switch used to prove that the fault tests can fail: with it, a
-// fault crashes the process exactly as an unguarded mapping would.
-if (process.env.SAFE_MMAP_TEST_DISABLE_GUARD === '1') binding.setGuardEnabledForTesting(false);
-// Test-only: leave the handler by siglongjmp, as the guard did before it
-// resumed through sigreturn, to prove test/fault-recovery-state can fail.
-if (process.env.SAFE_MMAP_TEST_RECOVER_IN_HANDLER === '1') binding.setResumeThroughSigreturnForTesting(false);
-// Test-only: trust a lease's epoch blindly, to prove test/lease-race can fail.
-if (process.env.SAFE_MMAP_TEST_DISABLE_LEASE_EPOCH_CHECK === '1') binding.setLeaseEpochCheckEnabledForTesting(false);
-// Test-only: re-take the lease 10 ms after a break that changed nothing, to
-// prove test/lease-operators can fail (a retrying truncate is locked out).
-if (process.env.SAFE_MMAP_TEST_DISABLE_LEASE_BACKOFF === '1') binding.setLeaseBackoffEnabledForTesting(false);

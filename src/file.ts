@@ -52,14 +52,11 @@ export interface OpenOptions {
   lease?: boolean;
 }
 
-// In step with ValidationMode in native/mapping.h.
-const VALIDATION_MODES: Record<ValidationMode, number> = { always: 0, fault: 1 };
-// In step with Advice in native/mapping.h.
-const ADVICE: readonly Advice[] = ['normal', 'sequential', 'random', 'willneed', 'dontneed', 'hugepage'];
-// In step with ValidationMethod in native/mapping.h.
-const VALIDATION_METHODS: readonly ValidationMethod[] = ['lease', 'fstat', 'none'];
-// In step with NativeMapping's flag bits in native/native_mapping.h.
-const WRITABLE = 1, POPULATE = 2, GROW = 4, STABLE = 8, NO_LEASE = 16;
+const { validationMode: VALIDATION_MODES, advice: ADVICE_KINDS, mapFlag: MAP_FLAGS } = binding.constants;
+const ADVICE = Object.keys(ADVICE_KINDS) as Advice[];
+// The validation methods by their native number.
+const VALIDATION_METHODS: Record<number, ValidationMethod> = Object.fromEntries(
+  Object.entries(binding.constants.validationMethod).map(([name, value]) => [value, name as ValidationMethod]));
 
 // O_NONBLOCK so that opening a FIFO by mistake fails fast in the type check
 // instead of blocking until a writer appears. libuv adds O_CLOEXEC.
@@ -155,10 +152,9 @@ export class MappedFile implements ViewSource {
 
   /** madvise: a hint about how [offset, offset + length) will be used. */
   advise(kind: Advice, offset: number = 0, length?: number): void {
-    const advice = ADVICE.indexOf(kind);
-    if (advice < 0) throw invalidArgValue('kind', kind, `must be one of: ${ADVICE.map((name) => `'${name}'`).join(', ')}`);
+    if (!ADVICE.includes(kind)) throw invalidArgValue('kind', kind, `must be one of: ${ADVICE.map((name) => `'${name}'`).join(', ')}`);
     const range = this.#range(offset, length);
-    this.#native.advise(advice, range.offset, range.length);
+    this.#native.advise(ADVICE_KINDS[kind], range.offset, range.length);
   }
 
   /** mincore: how many of the pages holding [offset, offset + length) are in the page cache. */
@@ -289,8 +285,9 @@ export function open(path: string | Buffer | URL, options?: OpenOptions): Mapped
   const displayPath = toDisplayPath(path);
   try {
     if (settings.mode === 'w+') ftruncateSync(fd, settings.size);  // sparse: no blocks written
-    const flags = (settings.mode === 'r' ? 0 : WRITABLE) | (settings.populate ? POPULATE : 0) |
-      (settings.grow ? GROW : 0) | (settings.stable ? STABLE : 0) | (settings.lease ? 0 : NO_LEASE);
+    const flags = (settings.mode === 'r' ? 0 : MAP_FLAGS.writable) | (settings.populate ? MAP_FLAGS.populate : 0) |
+      (settings.grow ? MAP_FLAGS.grow : 0) | (settings.stable ? MAP_FLAGS.stable : 0) |
+      (settings.lease ? 0 : MAP_FLAGS.noLease);
     const native = new binding.NativeMapping(fd, VALIDATION_MODES[settings.validate], displayPath, flags);
     return new MappedFile(native, displayPath, settings);
   } finally {

@@ -1,5 +1,6 @@
-// MappedView: a live, read-only window onto a MappedFile. It holds offsets,
-// never addresses; each access goes through the native guard and the file's
+// MappedView: a live window onto a MappedFile, with Buffer's read API and,
+// on a writable mapping ('r+', 'w+'), its write API. It holds offsets, never
+// addresses; each access goes through the native guard and the file's
 // validation mode, and every byte it returns was copied under the guard.
 import * as buffer from 'node:buffer';
 import { inspect } from 'node:util';

@@ -11,7 +11,7 @@ const AUTO = 0, CALLING_THREAD = 1, POOL = 2;
 let dir: TempDir;
 beforeAll(() => { dir = new TempDir(); });
 afterAll(() => dir.remove());
-afterEach(() => binding.setAsyncPathForTesting(AUTO));
+afterEach(() => binding.testing.setAsyncPath(AUTO));
 
 /**
  * Runs `operation` at the start of a turn of the event loop and returns how
@@ -20,9 +20,9 @@ afterEach(() => binding.setAsyncPathForTesting(AUTO));
  */
 async function pathsOf(operation: () => Promise<unknown>): Promise<{ callingThread: number; pool: number }> {
   await new Promise((resolve) => setImmediate(resolve));
-  const [hereBefore, poolBefore] = binding.asyncPathCounts();
+  const [hereBefore, poolBefore] = binding.testing.asyncPathCounts();
   await operation();
-  const [hereAfter, poolAfter] = binding.asyncPathCounts();
+  const [hereAfter, poolAfter] = binding.testing.asyncPathCounts();
   return { callingThread: hereAfter - hereBefore, pool: poolAfter - poolBefore };
 }
 
@@ -93,7 +93,7 @@ test('a truncation faulting on the fast path rejects with MappedFileTruncated an
     const view = file.view();
     view.snapshot();
     truncateSync(path, cut);
-    binding.setAsyncPathForTesting(CALLING_THREAD);
+    binding.testing.setAsyncPath(CALLING_THREAD);
 
     await expect(view.snapshotAsync()).rejects.toBeInstanceOf(MappedFileTruncated);
     await expect(view.indexOfAsync('never there')).rejects.toBeInstanceOf(MappedFileTruncated);
@@ -108,7 +108,7 @@ test('a truncation faulting on the fast path rejects with MappedFileTruncated an
     const { bytesRead, buffer } = await file.readAsync(Buffer.alloc(3 * PAGE), 0, 3 * PAGE, PAGE);
     expect(bytesRead).toBe(cut - PAGE);
     expect(buffer.subarray(0, bytesRead)).toEqual(patternBuffer(PAGE, bytesRead));
-    binding.setAsyncPathForTesting(AUTO);
+    binding.testing.setAsyncPath(AUTO);
     file.close();
   }
 });
@@ -133,7 +133,7 @@ test.each([['the fast path', CALLING_THREAD], ['the pool', POOL]])('close() and 
   const file = open(dir.patternFile(`close-${path}`, 4 * PAGE));
   const view = file.view();
   view.snapshot();
-  binding.setAsyncPathForTesting(path as 0 | 1 | 2);
+  binding.testing.setAsyncPath(path as 0 | 1 | 2);
 
   // Aborted before the call, and right after it: an AbortError either way.
   const aborted = new AbortController();
@@ -166,7 +166,7 @@ test('an awaited loop of fast-path copies still lets the event loop turn', async
   view.snapshot();
   const target = Buffer.alloc(64 * 1024);
   const turnsDuring = async (path: 0 | 1) => {
-    binding.setAsyncPathForTesting(path);
+    binding.testing.setAsyncPath(path);
     let turns = 0;
     let counting = true;
     const tick = () => { if (counting) { turns++; setImmediate(tick); } };

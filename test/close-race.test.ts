@@ -11,8 +11,8 @@ let dir: TempDir;
 // The pool path: this is about work queued on the pool when close() comes.
 // (A resident file would otherwise be copied at once on this thread, all 100
 // copies before close(); test/async-fast-path covers close() there.)
-beforeAll(() => { dir = new TempDir(); binding.setAsyncPathForTesting(2); });
-afterAll(() => { binding.setAsyncPathForTesting(0); dir.remove(); });
+beforeAll(() => { dir = new TempDir(); binding.testing.setAsyncPath(2); });
+afterAll(() => { binding.testing.setAsyncPath(0); dir.remove(); });
 
 test('close() during 100 in-flight async copies, 30 times over', async () => {
   const path = dir.patternFile('close-race', FILE_LENGTH);

@@ -91,13 +91,13 @@ test('async snapshots small enough for the fast path keep the event loop live on
   const small = 256 << 10;
   const region = 128 << 20;
   evictFromPageCache(path);
-  const [hereBefore, poolBefore] = binding.asyncPathCounts();
+  const [hereBefore, poolBefore] = binding.testing.asyncPathCounts();
   const delay = await measureEventLoopDelay(async () => {
     for (let at = 0; at < region; at += 4 * small) {
       await Promise.all([0, 1, 2, 3].map((k) => view.subarray(at + k * small, at + (k + 1) * small).snapshotAsync()));
     }
   });
-  const [hereAfter, poolAfter] = binding.asyncPathCounts();
+  const [hereAfter, poolAfter] = binding.testing.asyncPathCounts();
   file.close();
   console.log(`event-loop delay, 256 KiB async snapshots of a cold file, ms: p99 ${delay.p99.toFixed(1)} ` +
     `max ${delay.max.toFixed(1)}; ${hereAfter - hereBefore} on the calling thread, ${poolAfter - poolBefore} on the pool`);

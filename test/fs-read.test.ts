@@ -11,7 +11,7 @@ import { PAGE, TempDir, patternBuffer } from './support/files';
 let dir: TempDir;
 beforeAll(() => { dir = new TempDir(); });
 afterAll(() => dir.remove());
-afterEach(() => binding.setAsyncPathForTesting(0));
+afterEach(() => binding.testing.setAsyncPath(0));
 
 type Kind = 'Buffer' | 'Uint8Array' | 'Float64Array' | 'DataView';
 function makeBuffer(kind: Kind, bytes: Buffer): NodeJS.ArrayBufferView {
@@ -78,7 +78,7 @@ test('readAsync() resolves as FileHandle.read, on both paths (property)', async 
       const path = dir.patternFile(`async-${run++}`, fileLength);
       const file = open(path);
       const handle = await fsp.open(path, 'r');
-      binding.setAsyncPathForTesting(asyncPath);
+      binding.testing.setAsyncPath(asyncPath);
       try {
         for (const bigintRead of reads) {
           // A negative bigint is fs.readSync's "current position": -1 as a number.
@@ -94,7 +94,7 @@ test('readAsync() resolves as FileHandle.read, on both paths (property)', async 
           expect(bytesOf(ours).equals(bytesOf(theirs))).toBe(true);
         }
       } finally {
-        binding.setAsyncPathForTesting(0);
+        binding.testing.setAsyncPath(0);
         await handle.close();
         file.close();
       }

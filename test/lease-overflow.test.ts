@@ -40,7 +40,7 @@ function runReader(limitSignalQueue: boolean): Outcome {
     const untouched = open(untouchedPath);
     const { heatUntilLeased } = require('./test/support/lease-heat.cjs');
     const before = [heatUntilLeased(written), heatUntilLeased(untouched)];
-    const breaksBefore = binding.leaseBreaksHandled();
+    const breaksBefore = binding.testing.leaseBreaksHandled();
     const started = process.hrtime.bigint();
     // The shell's ">>" opens the file for writing: that breaks our lease, and
     // the open waits until the watcher releases it (or lease-break-time).
@@ -49,7 +49,7 @@ function runReader(limitSignalQueue: boolean): Outcome {
     if (writer.status !== 0) throw new Error('writer: ' + (writer.error || writer.status));
     const outcome = {
       before, written: written.validationMethod, untouched: untouched.validationMethod, writerMs,
-      breaks: binding.leaseBreaksHandled() - breaksBefore,
+      breaks: binding.testing.leaseBreaksHandled() - breaksBefore,
       intact: written.view().snapshot().equals(readFileSync(writtenPath)) &&
         untouched.view().snapshot().equals(readFileSync(untouchedPath)),
     };

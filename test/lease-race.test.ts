@@ -120,12 +120,12 @@ describe('a reader stopped past lease-break-time (the kernel revokes its lease)'
       const file = open(${JSON.stringify(path)});
       const view = file.view();
       require('./test/support/lease-heat.cjs').heatUntilLeased(file);
-      binding.setLeaseWatcherPausedForTesting(true);
+      binding.testing.setLeaseWatcherPaused(true);
       console.log('paused ' + file.validationMethod);
       require('node:fs').readSync(0, Buffer.alloc(1));
       try { const bytes = view.subarray(${length / 2 + 1}, ${length / 2 + 101}).snapshot(); console.log('read ' + bytes.indexOf(0)); }
       catch (error) { console.log(error.name); }
-      binding.setLeaseWatcherPausedForTesting(false);`], { cwd: PACKAGE_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+      binding.testing.setLeaseWatcherPaused(false);`], { cwd: PACKAGE_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     let output = '';
     await new Promise<void>((resolve) => reader.stdout?.on('data', (chunk) => {
       output += chunk;

@@ -54,7 +54,7 @@ test('close(), the garbage collector, a worker that exits and process exit relea
         const { open } = require(root);
         const { binding } = require(root + '/lib/binding');
         ${setUp.default}
-        binding.setLeaseWatcherPausedForTesting(true);
+        binding.testing.setLeaseWatcherPaused(true);
         console.log(file.validationMethod);
         require('node:fs').readSync(0, Buffer.alloc(1));  // the writer is waiting now
         ${code}
@@ -87,7 +87,7 @@ test('close(), the garbage collector, a worker that exits and process exit relea
     new Worker(\`const { open } = require(\${JSON.stringify(root)});
       const file = open(\${JSON.stringify(path)});
       require(\${JSON.stringify(root)} + '/test/support/lease-heat.cjs').heatUntilLeased(file);
-      require(\${JSON.stringify(root)} + '/lib/binding').binding.setLeaseWatcherPausedForTesting(true);
+      require(\${JSON.stringify(root)} + '/lib/binding').binding.testing.setLeaseWatcherPaused(true);
       require('node:worker_threads').parentPort.postMessage(file.validationMethod);\`, { eval: true })
       .on('message', (method) => console.log(method))
       .on('exit', () => {

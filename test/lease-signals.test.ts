@@ -19,7 +19,7 @@ import { heatUntilLeased } from './support/lease-heat.cjs';
 
 let dir: TempDir;
 beforeAll(() => { dir = new TempDir(); });
-afterAll(() => { binding.setLeaseWatcherPausedForTesting(false); dir.remove(); });
+afterAll(() => { binding.testing.setLeaseWatcherPaused(false); dir.remove(); });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,11 +40,11 @@ async function breaksUpToARealOne(before: number): Promise<number> {
   try {
     expect(heatUntilLeased(file)).toBe('lease');
     closeSync(openSync(path, 'r+'));  // waits for the watcher's release
-    for (let waited = 0; binding.leaseBreaksHandled() === before; waited++) {
+    for (let waited = 0; binding.testing.leaseBreaksHandled() === before; waited++) {
       if (waited > 5000) throw new Error('the real break was never counted');
       await sleep(1);
     }
-    return binding.leaseBreaksHandled() - before;
+    return binding.testing.leaseBreaksHandled() - before;
   } finally {
     file.close();
   }
@@ -58,7 +58,7 @@ function expectUnbroken(file: MappedFile, path: string): void {
 test('a break queued for a closed descriptor spares the stable mapping that reuses its number', async () => {
   const first = dir.patternFile('first', 8192);
   const second = dir.patternFile('second', 8192);
-  binding.setLeaseWatcherPausedForTesting(true);
+  binding.testing.setLeaseWatcherPaused(true);
   let reused: MappedFile | undefined;
   try {
     const closed = open(first);
@@ -73,12 +73,12 @@ test('a break queued for a closed descriptor spares the stable mapping that reus
     expect(descriptorsOf(second)).toEqual([descriptor]);  // the case exists: the number came back
     heatUntilLeased(reused);
     expectUnbroken(reused, second);
-    const before = binding.leaseBreaksHandled();
-    binding.setLeaseWatcherPausedForTesting(false);
+    const before = binding.testing.leaseBreaksHandled();
+    binding.testing.setLeaseWatcherPaused(false);
     expect(await breaksUpToARealOne(before)).toBe(1);
     expectUnbroken(reused, second);
   } finally {
-    binding.setLeaseWatcherPausedForTesting(false);
+    binding.testing.setLeaseWatcherPaused(false);
     reused?.close();
   }
 });
@@ -95,7 +95,7 @@ test('a SIGIO sent by a process to the watcher breaks no lease', async () => {
     const watchers = readdirSync('/proc/self/task').filter(
       (tid) => readFileSync(join('/proc/self/task', tid, 'comm'), 'utf8').trim() === 'safe-mmap-lease');
     expect(watchers).toHaveLength(1);
-    const before = binding.leaseBreaksHandled();
+    const before = binding.testing.leaseBreaksHandled();
     expect(signals.sendToThread(Number(watchers[0]), osConstants.signals.SIGIO)).toBe(0);
     expect(await breaksUpToARealOne(before)).toBe(1);
     expectUnbroken(file, path);

@@ -16,8 +16,8 @@ import { TempDir } from './support/files';
 import { heatUntilLeased } from './support/lease-heat.cjs';
 
 let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); binding.setAsyncPathForTesting(2); });
-afterAll(() => { binding.setAsyncPathForTesting(0); binding.leaseBeginStallForTesting(0); dir.remove(); });
+beforeAll(() => { dir = new TempDir(); binding.testing.setAsyncPath(2); });
+afterAll(() => { binding.testing.setAsyncPath(0); binding.testing.leaseBeginStall(0); dir.remove(); });
 
 const STALL_RELEASE = 0, STALL_ARM = 1, STALL_ASK = 2, STALLED = 2;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -30,9 +30,9 @@ test('a pool access stalled across a break and a failed re-take does not trust t
     expect(heatUntilLeased(file)).toBe('lease');
     const view = file.view();
     const target = Buffer.alloc(96, 0xee);
-    binding.leaseBeginStallForTesting(STALL_ARM);
+    binding.testing.leaseBeginStall(STALL_ARM);
     const copy = view.copyAsync(target, 0, 4000, 4096).then((count: number) => ({ count }), (error: unknown) => ({ error }));
-    for (let waited = 0; binding.leaseBeginStallForTesting(STALL_ASK) !== STALLED; waited++) {
+    for (let waited = 0; binding.testing.leaseBeginStall(STALL_ASK) !== STALLED; waited++) {
       if (waited > 5000) throw new Error('the pool access never reached its lease check');
       await sleep(1);
     }
@@ -48,12 +48,12 @@ test('a pool access stalled across a break and a failed re-take does not trust t
       await sleep(2);
     }
     expect(file.validationMethod).toBe('fstat');
-    binding.leaseBeginStallForTesting(STALL_RELEASE);
+    binding.testing.leaseBeginStall(STALL_RELEASE);
     const outcome = await copy;
     expect(outcome).toEqual({ error: expect.any(MappedFileTruncated) });
     expect(target.equals(Buffer.alloc(96, 0xee))).toBe(true);
   } finally {
-    binding.leaseBeginStallForTesting(STALL_RELEASE);
+    binding.testing.leaseBeginStall(STALL_RELEASE);
     if (writer >= 0) closeSync(writer);
     file.close();
   }

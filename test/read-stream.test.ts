@@ -100,7 +100,7 @@ test.each([
     const cut = (1 << 20) + (1 << 19) + 123;
     const path = dir.patternFile(`cut-${asyncPath}-${validate}`, 4 << 20);
     const file = open(path, { validate });
-    binding.setAsyncPathForTesting(asyncPath);
+    binding.testing.setAsyncPath(asyncPath);
     try {
       const stream = file.createReadStream({ highWaterMark: 64 * 1024 });
       truncateSync(path, cut);
@@ -127,7 +127,7 @@ test.each([
       expect(failure).toBeInstanceOf(MappedFileTruncated);
       expect(Buffer.concat(again).equals(patternBuffer(1000, cut - 1000))).toBe(true);
     } finally {
-      binding.setAsyncPathForTesting(0);
+      binding.testing.setAsyncPath(0);
       file.close();
     }
   });

@@ -15,5 +15,5 @@ const tally = readUnderRace(path, Number(milliseconds), {
   validate,
   onMapped: (length, file) => process.stdout.write(`mapped ${heatUntilLeased(file)}\n`),
 });
-tally.breaks = binding.leaseBreaksHandled();
+tally.breaks = binding.testing.leaseBreaksHandled();
 process.stdout.write(`${JSON.stringify(tally)}\n`);

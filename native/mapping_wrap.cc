@@ -1,35 +1,36 @@
-// NativeMapping's bindings (declared in native_mapping.h). The TypeScript
+// MappingWrap's bindings (declared in mapping_wrap.h). The TypeScript
 // layer validates every argument before calling in here; these re-check only
 // what memory safety depends on (ranges against the mapping and the target).
-#include "native_mapping.h"
+#include "mapping_wrap.h"
 
+#include "pages.h"
 #include "search.h"
 
 namespace safe_mmap {
 
-Napi::Function NativeMapping::Define(Napi::Env env) {
+Napi::Function MappingWrap::Define(Napi::Env env) {
   // The methods that move bytes are not here: see MappingSlots.
   return DefineClass(
       env, "NativeMapping",
-      {InstanceMethod<&NativeMapping::SnapshotAsync>("snapshotAsync"),
-       InstanceMethod<&NativeMapping::CopyToAsync>("copyToAsync"),
-       InstanceMethod<&NativeMapping::IndexOfAsync>("indexOfAsync"),
-       InstanceMethod<&NativeMapping::ReadAtAsync>("readAtAsync"),
-       InstanceMethod<&NativeMapping::FileSize>("fileSize"),
-       InstanceMethod<&NativeMapping::MappedSize>("mappedSize"),
-       InstanceMethod<&NativeMapping::ValidationMethodOf>("validationMethod"),
-       InstanceMethod<&NativeMapping::FlushRange>("flush"),
-       InstanceMethod<&NativeMapping::FlushRangeAsync>("flushAsync"),
-       InstanceMethod<&NativeMapping::Refresh>("refresh"),
-       InstanceMethod<&NativeMapping::AdviseRange>("advise"),
-       InstanceMethod<&NativeMapping::ResidencyOf>("residency"),
-       InstanceMethod<&NativeMapping::Close>("close")});
+      {InstanceMethod<&MappingWrap::SnapshotAsync>("snapshotAsync"),
+       InstanceMethod<&MappingWrap::CopyToAsync>("copyToAsync"),
+       InstanceMethod<&MappingWrap::IndexOfAsync>("indexOfAsync"),
+       InstanceMethod<&MappingWrap::ReadAtAsync>("readAtAsync"),
+       InstanceMethod<&MappingWrap::FileSize>("fileSize"),
+       InstanceMethod<&MappingWrap::MappedSize>("mappedSize"),
+       InstanceMethod<&MappingWrap::ValidationMethodOf>("validationMethod"),
+       InstanceMethod<&MappingWrap::FlushRange>("flush"),
+       InstanceMethod<&MappingWrap::FlushRangeAsync>("flushAsync"),
+       InstanceMethod<&MappingWrap::Refresh>("refresh"),
+       InstanceMethod<&MappingWrap::AdviseRange>("advise"),
+       InstanceMethod<&MappingWrap::ResidencyOf>("residency"),
+       InstanceMethod<&MappingWrap::Close>("close")});
 }
 
-// new NativeMapping(fd, validationMode, displayPath, flags). The mapping
+// new MappingWrap(fd, validationMode, displayPath, flags). The mapping
 // keeps its own duplicate of fd; the caller closes fd either way.
-NativeMapping::NativeMapping(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<NativeMapping>(info) {
+MappingWrap::MappingWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<MappingWrap>(info) {
   Napi::Env env = info.Env();
   AddonState* state = StateOf(env);
   scratch_ = state->scratch;
@@ -55,11 +56,11 @@ NativeMapping::NativeMapping(const Napi::CallbackInfo& info)
 
 // The finalizer: a MappedFile collected without close() still unmaps and
 // closes its descriptor (FileMapping's destructor), and frees the slot.
-NativeMapping::~NativeMapping() {
+MappingWrap::~MappingWrap() {
   if (slots_) slots_->Remove(slot_);
 }
 
-bool NativeMapping::ReadRange(const Arguments& info, size_t first,
+bool MappingWrap::ReadRange(const Arguments& info, size_t first,
                               uint64_t* offset, uint64_t* length) {
   const int64_t raw_offset = info[first].As<Napi::Number>().Int64Value();
   const int64_t raw_length = info[first + 1].As<Napi::Number>().Int64Value();
@@ -74,34 +75,35 @@ bool NativeMapping::ReadRange(const Arguments& info, size_t first,
   return true;
 }
 
-// Where `length` bytes go at target_start of target, or nullptr after
-// throwing when they would not fit. The JS side computed the range, but
-// memory safety does not rest on it: the target may even have been
-// detached since.
-uint8_t* NativeMapping::DestinationIn(Napi::Env env, Napi::Uint8Array target, int64_t target_start,
-                                      uint64_t length) {
-  const uint64_t target_length = target.ByteLength();
-  if (env.IsExceptionPending()) return nullptr;
-  if (target_start < 0 || uint64_t(target_start) > target_length ||
-      length > target_length - uint64_t(target_start)) {
-    Napi::RangeError::New(env, "copy range outside the target").ThrowAsJavaScriptException();
-    return nullptr;
+// Sets *span to the `length` bytes at `start` of a caller's Uint8Array, or
+// throws a RangeError with `message` and returns false when they do not fit.
+// The JS side computed the range, but memory safety does not rest on it: the
+// array may even have been detached since. (An empty array's data may be
+// null: only the return value says whether the range fits.) The one check of
+// every caller-supplied range.
+bool MappingWrap::SpanIn(Napi::Env env, Napi::Uint8Array array, int64_t start, uint64_t length,
+                         const char* message, uint8_t** span) {
+  const uint64_t array_length = array.ByteLength();
+  if (env.IsExceptionPending()) return false;
+  if (start < 0 || !RangeFits(uint64_t(start), length, array_length)) {
+    Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
+    return false;
   }
-  return target.Data() + target_start;
+  *span = array.Data() + start;
+  return true;
 }
 
 // The arguments (target, targetStart, offset, length) of a copy into a
 // Uint8Array. Returns false after throwing.
-bool NativeMapping::CopyArguments(const Arguments& info, uint64_t* offset, uint64_t* length,
+bool MappingWrap::CopyArguments(const Arguments& info, uint64_t* offset, uint64_t* length,
                                   uint8_t** destination) {
   if (!ReadRange(info, 2, offset, length)) return false;
-  *destination = DestinationIn(info.Env(), info[0].As<Napi::Uint8Array>(),
-                               info[1].As<Napi::Number>().Int64Value(), *length);
-  return *destination != nullptr;
+  return SpanIn(info.Env(), info[0].As<Napi::Uint8Array>(), info[1].As<Napi::Number>().Int64Value(), *length,
+                "copy range outside the target", destination);
 }
 
 // copyTo(target, targetStart, offset, length) -> bytes copied.
-Napi::Value NativeMapping::CopyTo(const Arguments& info) {
+Napi::Value MappingWrap::CopyTo(const Arguments& info) {
   Napi::Env env = info.Env();
   uint64_t offset, length;
   uint8_t* destination;
@@ -113,7 +115,7 @@ Napi::Value NativeMapping::CopyTo(const Arguments& info) {
 // rawCopyForBenchmark(target, targetStart, offset, length) -> bytes copied.
 // The unguarded baseline of `npm run bench` (CopyUnguardedForBenchmark):
 // what safety costs. Not part of the API; it can crash the process.
-Napi::Value NativeMapping::RawCopyForBenchmark(const Arguments& info) {
+Napi::Value MappingWrap::RawCopyForBenchmark(const Arguments& info) {
   Napi::Env env = info.Env();
   uint64_t offset, length;
   uint8_t* destination;
@@ -126,7 +128,7 @@ Napi::Value NativeMapping::RawCopyForBenchmark(const Arguments& info) {
 }
 
 // snapshot(offset, length) -> a new JS-owned Buffer.
-Napi::Value NativeMapping::Snapshot(const Arguments& info) {
+Napi::Value MappingWrap::Snapshot(const Arguments& info) {
   Napi::Env env = info.Env();
   uint64_t offset, length;
   if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
@@ -136,19 +138,30 @@ Napi::Value NativeMapping::Snapshot(const Arguments& info) {
   return copy;
 }
 
+// The arguments (offset, length, needle, from, forward, alignment) of
+// indexOf and indexOfAsync. The JS side has applied Buffer's rules and never
+// sends an empty needle; both forms answer -1 to one (test view-search).
+// SearchForward/SearchBackward bound `from` themselves. Returns false after
+// throwing.
+bool MappingWrap::SearchArguments(const Arguments& info, uint64_t* offset, uint64_t* length,
+                                  Napi::Uint8Array* needle, SearchJob* job) {
+  Napi::Env env = info.Env();
+  if (!ReadRange(info, 0, offset, length)) return false;
+  *needle = info[2].As<Napi::Uint8Array>();
+  *job = SearchJob{needle->Data(), needle->ByteLength(), size_t(info[3].As<Napi::Number>().Int64Value()),
+                   info[5].As<Napi::Number>().Uint32Value() == 2 ? size_t(2) : size_t(1),
+                   info[4].ToBoolean().Value(), kNotFound};
+  return !env.IsExceptionPending();
+}
+
 // indexOf(offset, length, needle, from, forward, alignment) -> position of
-// the match relative to offset, or -1. The JS side has applied Buffer's
-// rules; SearchForward/SearchBackward bound `from` themselves.
-Napi::Value NativeMapping::IndexOf(const Arguments& info) {
+// the match relative to offset, or -1.
+Napi::Value MappingWrap::IndexOf(const Arguments& info) {
   Napi::Env env = info.Env();
   uint64_t offset, length;
-  if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
-  Napi::Uint8Array needle = info[2].As<Napi::Uint8Array>();
-  SearchJob job{needle.Data(), needle.ByteLength(),
-                size_t(info[3].As<Napi::Number>().Int64Value()),
-                info[5].As<Napi::Number>().Uint32Value() == 2 ? size_t(2) : size_t(1),
-                info[4].ToBoolean().Value(), kNotFound};
-  if (env.IsExceptionPending()) return Napi::Value();
+  Napi::Uint8Array needle;
+  SearchJob job;
+  if (!SearchArguments(info, &offset, &length, &needle, &job)) return Napi::Value();
   if (job.needle_length == 0) return Napi::Number::New(env, -1);
   if (!GuardedAccess(env, offset, length, Search, &job)) return Napi::Value();
   return Napi::Number::New(env, double(job.result));
@@ -156,26 +169,23 @@ Napi::Value NativeMapping::IndexOf(const Arguments& info) {
 
 // compare(offset, length, other, otherStart) -> sign of memcmp over length
 // bytes. The JS side ensures other holds length bytes from otherStart.
-Napi::Value NativeMapping::CompareWith(const Arguments& info) {
+Napi::Value MappingWrap::CompareWith(const Arguments& info) {
   Napi::Env env = info.Env();
   uint64_t offset, length;
   if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
-  Napi::Uint8Array other = info[2].As<Napi::Uint8Array>();
-  const int64_t other_start = info[3].As<Napi::Number>().Int64Value();
-  if (env.IsExceptionPending()) return Napi::Value();
-  if (other_start < 0 || uint64_t(other_start) > other.ByteLength() ||
-      length > other.ByteLength() - uint64_t(other_start)) {
-    Napi::RangeError::New(env, "compare range outside the target").ThrowAsJavaScriptException();
+  uint8_t* other;
+  if (!SpanIn(env, info[2].As<Napi::Uint8Array>(), info[3].As<Napi::Number>().Int64Value(), length,
+              "compare range outside the target", &other)) {
     return Napi::Value();
   }
-  CompareJob job{other.Data() + other_start, 0};
+  CompareJob job{other, 0};
   if (!GuardedAccess(env, offset, length, Compare, &job)) return Napi::Value();
   return Napi::Number::New(env, job.result < 0 ? -1 : job.result > 0 ? 1 : 0);
 }
 
 // The abort flag argument: an Int32Array over a SharedArrayBuffer, or null.
 // Returns the flag's memory and sets *holder to the array (kept alive).
-const int32_t* NativeMapping::AbortFlagOf(Napi::Value value, Napi::Object* holder) {
+const int32_t* MappingWrap::AbortFlagOf(Napi::Value value, Napi::Object* holder) {
   if (!value.IsTypedArray()) return nullptr;
   Napi::Int32Array flag = value.As<Napi::Int32Array>();
   *holder = flag;
@@ -184,7 +194,7 @@ const int32_t* NativeMapping::AbortFlagOf(Napi::Value value, Napi::Object* holde
 
 // Starts an asynchronous access (pool.h's StartAccess: at once on this
 // thread when the pages are resident, else on the pool).
-Napi::Value NativeMapping::StartAsync(Napi::Env env, AccessPlan plan, Napi::Object holder,
+Napi::Value MappingWrap::StartAsync(Napi::Env env, AccessPlan plan, Napi::Object holder,
                                       Napi::Value abort_flag) {
   Napi::Object abort_holder;
   plan.abort_flag = AbortFlagOf(abort_flag, &abort_holder);
@@ -193,7 +203,7 @@ Napi::Value NativeMapping::StartAsync(Napi::Env env, AccessPlan plan, Napi::Obje
 }
 
 // snapshotAsync(offset, length, abortFlag) -> Promise<Buffer>
-Napi::Value NativeMapping::SnapshotAsync(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::SnapshotAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t offset, length;
   if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
@@ -206,19 +216,19 @@ Napi::Value NativeMapping::SnapshotAsync(const Napi::CallbackInfo& info) {
 }
 
 // copyToAsync(target, targetStart, offset, length, abortFlag) -> Promise<number>
-Napi::Value NativeMapping::CopyToAsync(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::CopyToAsync(const Napi::CallbackInfo& info) {
   return StartCopyInto(info, AccessPlan::Resolution::kCount);
 }
 
 // readAtAsync(target, targetStart, position, length, abortFlag) ->
 // Promise<bytes read>: fs-style, up to the file's end (ReadAt).
-Napi::Value NativeMapping::ReadAtAsync(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::ReadAtAsync(const Napi::CallbackInfo& info) {
   return StartCopyInto(info, AccessPlan::Resolution::kReadCount);
 }
 
 // The two above differ only in how the count resolves: copyToAsync's range
 // must lie in the file, readAtAsync's stops at its end.
-Napi::Value NativeMapping::StartCopyInto(const Napi::CallbackInfo& info,
+Napi::Value MappingWrap::StartCopyInto(const Napi::CallbackInfo& info,
                                          AccessPlan::Resolution resolution) {
   uint64_t offset, length;
   uint8_t* destination;
@@ -230,30 +240,28 @@ Napi::Value NativeMapping::StartCopyInto(const Napi::CallbackInfo& info,
 }
 
 // indexOfAsync(offset, length, needle, from, forward, alignment, abortFlag)
-Napi::Value NativeMapping::IndexOfAsync(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::IndexOfAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t offset, length;
-  if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
-  Napi::Uint8Array needle = info[2].As<Napi::Uint8Array>();
-  const size_t from = size_t(info[3].As<Napi::Number>().Int64Value());
-  const bool forward = info[4].ToBoolean().Value();
-  const size_t alignment = info[5].As<Napi::Number>().Uint32Value() == 2 ? 2 : 1;
-  if (env.IsExceptionPending()) return Napi::Value();
-  if (needle.ByteLength() == 0) {  // the JS side never asks; the search needs >= 1 byte
-    Napi::RangeError::New(env, "empty needle").ThrowAsJavaScriptException();
-    return Napi::Value();
+  Napi::Uint8Array needle;
+  SearchJob job;
+  if (!SearchArguments(info, &offset, &length, &needle, &job)) return Napi::Value();
+  if (job.needle_length == 0) {
+    Napi::Promise::Deferred settled = Napi::Promise::Deferred::New(env);
+    settled.Resolve(Napi::Number::New(env, -1));
+    return settled.Promise();
   }
   AccessPlan plan{offset, length, Search, AccessPlan::Resolution::kPosition};
   // On the pool path PoolAccess copies the needle: the caller may change
   // its Uint8Array meanwhile.
-  plan.search = SearchJob{needle.Data(), needle.ByteLength(), from, alignment, forward, kNotFound};
+  plan.search = job;
   return StartAsync(env, plan, Napi::Object(), info[6]);
 }
 
 // readAt(target, targetStart, position, length) -> bytes read: pread's
 // contract, short at the end of the file and 0 past it
 // (FileMapping::AccessUpToEnd).
-Napi::Value NativeMapping::ReadAt(const Arguments& info) {
+Napi::Value MappingWrap::ReadAt(const Arguments& info) {
   Napi::Env env = info.Env();
   uint64_t position, length, count;
   uint8_t* destination;
@@ -269,18 +277,16 @@ Napi::Value NativeMapping::ReadAt(const Arguments& info) {
 
 // writeFrom(source, sourceStart, offset, length): copies source bytes into
 // the mapping under the guard. Bytes written before a fault stay written.
-Napi::Value NativeMapping::WriteFrom(const Arguments& info) {
+Napi::Value MappingWrap::WriteFrom(const Arguments& info) {
   Napi::Env env = info.Env();
-  Napi::Uint8Array source = info[0].As<Napi::Uint8Array>();
-  const int64_t source_start = info[1].As<Napi::Number>().Int64Value();
   uint64_t offset, length;
   if (!ReadRange(info, 2, &offset, &length)) return Napi::Value();
-  if (source_start < 0 || uint64_t(source_start) > source.ByteLength() ||
-      length > source.ByteLength() - uint64_t(source_start)) {
-    Napi::RangeError::New(env, "write range outside the source").ThrowAsJavaScriptException();
+  uint8_t* source;
+  if (!SpanIn(env, info[0].As<Napi::Uint8Array>(), info[1].As<Napi::Number>().Int64Value(), length,
+              "write range outside the source", &source)) {
     return Napi::Value();
   }
-  AccessResult result = mapping_.AccessForWrite(offset, length, CopyIn, source.Data() + source_start);
+  AccessResult result = mapping_.AccessForWrite(offset, length, CopyIn, source);
   if (result.status != AccessStatus::kOk) {
     ThrowAccessError(env, path_, {true, offset, length}, result);
     return Napi::Value();
@@ -289,7 +295,7 @@ Napi::Value NativeMapping::WriteFrom(const Arguments& info) {
 }
 
 // fill(offset, length, pattern): repeats pattern (non-empty) over the range.
-Napi::Value NativeMapping::FillWith(const Arguments& info) {
+Napi::Value MappingWrap::FillWith(const Arguments& info) {
   Napi::Env env = info.Env();
   uint64_t offset, length;
   if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
@@ -307,14 +313,14 @@ Napi::Value NativeMapping::FillWith(const Arguments& info) {
 
 // For the calls that make a system call rather than an access (which
 // checks by itself): MappedFileClosed after close().
-bool NativeMapping::ThrowIfClosed(Napi::Env env, ErrorRange range) {
+bool MappingWrap::ThrowIfClosed(Napi::Env env, ErrorRange range) {
   if (!mapping_.closed()) return false;
-  ThrowAccessError(env, path_, range, {AccessStatus::kClosed, -1, 0});
+  ThrowAccessError(env, path_, range, AccessResult::Closed());
   return true;
 }
 
 // flush(offset, length): msync(MS_SYNC) of the pages holding the range.
-Napi::Value NativeMapping::FlushRange(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::FlushRange(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t offset, length;
   if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
@@ -323,14 +329,14 @@ Napi::Value NativeMapping::FlushRange(const Napi::CallbackInfo& info) {
   return Napi::Value();
 }
 
-Napi::Value NativeMapping::FlushRangeAsync(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::FlushRangeAsync(const Napi::CallbackInfo& info) {
   uint64_t offset, length;
   if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
   return (new PoolFlush(info.Env(), &mapping_, path_, Value(), offset, length))->Start();
 }
 
 // refresh() -> the new mapped size (the file's current size).
-Napi::Value NativeMapping::Refresh(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::Refresh(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (ThrowIfClosed(env, {false, 0, 0})) return Napi::Value();
   if (ThrowIfFailed(env, path_, mapping_.Remap())) return Napi::Value();
@@ -339,7 +345,7 @@ Napi::Value NativeMapping::Refresh(const Napi::CallbackInfo& info) {
 
 // advise(advice, offset, length): advice is an Advice value (mapping.h),
 // in step with ADVICE in src/file.ts.
-Napi::Value NativeMapping::AdviseRange(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::AdviseRange(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const auto advice = static_cast<Advice>(info[0].As<Napi::Number>().Int32Value());
   uint64_t offset, length;
@@ -351,7 +357,7 @@ Napi::Value NativeMapping::AdviseRange(const Napi::CallbackInfo& info) {
 }
 
 // residency(offset, length) -> [pages, resident]
-Napi::Value NativeMapping::ResidencyOf(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::ResidencyOf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t offset, length;
   if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
@@ -366,7 +372,7 @@ Napi::Value NativeMapping::ResidencyOf(const Napi::CallbackInfo& info) {
   return answer;
 }
 
-Napi::Value NativeMapping::FileSize(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::FileSize(const Napi::CallbackInfo& info) {
   AccessResult result = mapping_.CurrentFileSize();
   if (result.status == AccessStatus::kOk) {
     return Napi::Number::New(info.Env(), double(result.file_size));
@@ -376,15 +382,15 @@ Napi::Value NativeMapping::FileSize(const Napi::CallbackInfo& info) {
 }
 
 // validationMethod() -> a ValidationMethod (mapping.h), in step with src/file.ts.
-Napi::Value NativeMapping::ValidationMethodOf(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::ValidationMethodOf(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(mapping_.validation_method()));
 }
 
-Napi::Value NativeMapping::MappedSize(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::MappedSize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(mapping_.mapped_size()));
 }
 
-Napi::Value NativeMapping::Close(const Napi::CallbackInfo& info) {
+Napi::Value MappingWrap::Close(const Napi::CallbackInfo& info) {
   mapping_.Close();
   return info.Env().Undefined();
 }

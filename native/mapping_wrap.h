@@ -1,8 +1,9 @@
-// NativeMapping, the JS wrapper (Napi::ObjectWrap) of one FileMapping: its
-// constructor maps the file, its methods are the bindings of one mapping.
+// MappingWrap, the JS wrapper (Napi::ObjectWrap, the JS class NativeMapping)
+// of one FileMapping: its constructor maps the file, its methods are the
+// bindings of one mapping.
 // Declared here so that addon.cc, which reaches the byte-moving methods
 // through the slot functions (MappingSlots), can name them; defined in
-// native_mapping.cc.
+// mapping_wrap.cc.
 #pragma once
 
 #include <napi.h>
@@ -21,7 +22,7 @@
 namespace safe_mmap {
 
 // The arguments of a call from `first` on. The slot functions pass their
-// arguments after the slot to the NativeMapping method.
+// arguments after the slot to the MappingWrap method.
 class Arguments {
  public:
   Arguments(const Napi::CallbackInfo& info, size_t first) : info_(info), first_(first) {}
@@ -34,20 +35,21 @@ class Arguments {
   size_t first_;
 };
 
-class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
+class MappingWrap : public Napi::ObjectWrap<MappingWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
 
-  // Flag bits of the constructor's fourth argument, in step with src/file.ts.
-  static constexpr int32_t kWritable = 1, kPopulate = 2, kGrow = 4, kStable = 8, kNoLease = 16;
+  explicit MappingWrap(const Napi::CallbackInfo& info);
 
-  explicit NativeMapping(const Napi::CallbackInfo& info);
-
-  ~NativeMapping() override;
+  ~MappingWrap() override;
 
   // The methods that move bytes are reached through the addon's slot
   // functions: SafeMmapAddon::OnSlot, and SafeMmapAddon::Read for Read.
   friend class SafeMmapAddon;
+
+  // The benchmark's unguarded baseline (testing.h's rawCopyForBenchmark):
+  // what safety costs. Not part of the API; it can crash the process.
+  Napi::Value RawCopyForBenchmark(const Arguments& info);
 
  private:
   // Runs work over [offset, offset+length) under the guard and the mapping's
@@ -71,15 +73,16 @@ class NativeMapping : public Napi::ObjectWrap<NativeMapping> {
     GuardedAccess(env, offset, length, CopyOutSmall, scratch_);
   }
 
-  static uint8_t* DestinationIn(Napi::Env env, Napi::Uint8Array target, int64_t target_start,
-                                uint64_t length);
+  static bool SpanIn(Napi::Env env, Napi::Uint8Array array, int64_t start, uint64_t length,
+                     const char* message, uint8_t** span);
+  static bool SearchArguments(const Arguments& info, uint64_t* offset, uint64_t* length,
+                              Napi::Uint8Array* needle, SearchJob* job);
 
   static bool CopyArguments(const Arguments& info, uint64_t* offset, uint64_t* length,
                             uint8_t** destination);
 
   Napi::Value CopyTo(const Arguments& info);
 
-  Napi::Value RawCopyForBenchmark(const Arguments& info);
 
   Napi::Value Snapshot(const Arguments& info);
 
