@@ -1,4 +1,4 @@
-// The README cookbook's recipes against each library's own file reader and
+// The cookbook's recipes (docs/cookbook.md) against each library's own file reader and
 // against a readSync-based adapter, in the same interleaved rounds. Data is
 // made here, in scratchDir, with the same devDependencies the cookbook tests
 // use (yazl, hyparquet-writer); without them (an installed package has no
@@ -45,7 +45,7 @@ function readSyncSource(fd, byteLength) {
 // ---- yauzl
 
 function zipReaders(yauzl) {
-  // The README recipe (TypeScript there), in JavaScript.
+  // The cookbook recipe (TypeScript there), in JavaScript.
   class MappedZipReader extends yauzl.RandomAccessReader {
     #reader;
     constructor(file) { super(); this.file = file; this.#reader = fsReader(file); }
@@ -231,7 +231,7 @@ async function tileGroups({ pmtiles }, scratchDir, rounds, progress) {
   const fd = fs.openSync(path, 'r');
   const file = open(path);
   try {
-    // The README recipe.
+    // The cookbook recipe.
     const mappedTileSource = (mapped) => {
       const source = arrayBufferSource(mapped);
       return { getKey: () => mapped.path, getBytes: async (offset, length) => ({ data: source.slice(offset, offset + length) }) };
@@ -262,7 +262,7 @@ async function tileGroups({ pmtiles }, scratchDir, rounds, progress) {
 
 // ---- Own format: fixed-size records
 
-// The README recipe, in JavaScript.
+// The cookbook recipe, in JavaScript.
 function* readRecords(bytes) {
   if (bytes.toString('latin1', 0, 4) !== 'REC1') throw new Error('not a REC1 file');
   const count = bytes.readUInt32LE(4);

@@ -344,7 +344,7 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
 
   if (writes) groups.push(...await writeGroups(scratchDir, rounds, few, progress));
   if (writes) groups.push(...await leaseWriterGroup({ scratchDir, progress, notes }));
-  // The README cookbook's recipes, on data of their own in scratchDir (bench/recipes.js).
+  // The cookbook's recipes (docs/cookbook.md), on data of their own in scratchDir (bench/recipes.js).
   if (writes) groups.push(...await recipeGroups({ scratchDir, rounds: few, progress, notes }));
   return { file: { path: filePath, size: fileSize }, groups, notes, sink: sink & 1 };
 }

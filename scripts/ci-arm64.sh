@@ -33,7 +33,8 @@ SKIPPED=(
   runtime-loading.test.ts      # copies build/Release, which this copy lacks; the tarball stage loads the arm64 prebuild
 )
 # signal-chaining, lease-fallback and lease-release run here again. Each had
-# failed once under qemu (the README's arm64 notes say what each was):
+# failed once under qemu (CONTRIBUTING.md, "qemu and arm64", and
+# docs/how-it-works.md say what each was):
 # lease-release found a real bug (a worker's exit unloaded the addon under its
 # lease watcher thread), lease-fallback's nobody child could not read the copy
 # made below (mktemp makes it 0700), and signal-chaining's has not recurred.

@@ -16,7 +16,7 @@
 #   view-properties, write-parity, bad-input, bad-input-fuzz, reliability):
 #   safe-mmap's Buffer-like methods follow Node 20's Buffer, and Buffer itself
 #   differs on edge cases between versions (Node 22 and 24's copy() accepts any
-#   TypedArray or DataView as target, Node 20's only a Uint8Array). The README says more.
+#   TypedArray or DataView as target, Node 20's only a Uint8Array). docs/platforms.md says more.
 #   fs-read.test.ts likewise: its reference is the running Node's fs.readSync,
 #   whose argument checks differ between versions; file.read follows Node 20's.
 # - on Node 18 only, cookbook-pmtiles.test.ts: its reference, pmtiles' own
@@ -27,7 +27,7 @@
 #   and by valgrind and ASan there.
 # - event-loop.test.ts: its 20 ms bound on the async delay is Node 20's (5 ms
 #   measured there); Node 18 measured 41-49 ms, Node 22 and 24 5-29 ms from run
-#   to run on this shared machine. Not investigated; the README says so.
+#   to run on this shared machine. Not investigated; docs/platforms.md says so.
 #   soak.test.ts too: its last part is the bad-input fuzz, and Node 24.22.3's
 #   own Buffer.includes, called there as the reference, aborts the process
 #   (node_buffer.cc IndexOfString: "Assertion failed: args[5]->IsNumber()").

@@ -284,7 +284,7 @@ export class MappedView {
     // allocUnsafeSlow: an unpooled, exactly-sized ArrayBuffer without the zero-fill
     // of `new ArrayBuffer(n)`; the guarded copy fills every byte or throws (and the
     // half-filled buffer is dropped). Measured against snapshot().buffer and
-    // new ArrayBuffer + copy: the same within noise, the allocation dominates (README).
+    // new ArrayBuffer + copy: the same within noise, the allocation dominates (docs/benchmarks.md).
     const bytes = Buffer.allocUnsafeSlow(this.length);
     if (this.length === 0) this.#assertOpen(0, 0);
     else binding.copyTo(this.#slot, bytes, 0, this.byteOffset, this.length);

@@ -1,4 +1,4 @@
-// README cookbook, hyparquet: a Parquet file read through arrayBufferSource /
+// Cookbook (docs/cookbook.md), hyparquet: a Parquet file read through arrayBufferSource /
 // asyncArrayBufferSource (hyparquet's AsyncBuffer shape) gives every row that
 // hyparquet's own file reader (asyncBufferFromFile) gives, and a truncation
 // in the middle of the read reaches the caller as MappedFileTruncated,
@@ -16,7 +16,7 @@ import { PAGE, TempDir, prng } from './support/files';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { asyncBufferFromFile } = require('hyparquet') as { asyncBufferFromFile(path: string): Promise<AsyncBuffer> };
 
-// --- the README recipe ---
+// --- the cookbook recipe ---
 // hyparquet allows sync slices; asyncArrayBufferSource(file) copies on the thread pool (cold files).
 const readRows = (file: MappedFile) => parquetReadObjects({ file: arrayBufferSource(file) });
 // --- end of recipe ---

@@ -1,4 +1,4 @@
-// README cookbook, PMTiles: a tile archive (built here by hand, per the v3
+// Cookbook (docs/cookbook.md), PMTiles: a tile archive (built here by hand, per the v3
 // spec) read through the recipe's pmtiles Source gives every tile, the header
 // and the metadata that pmtiles' own FileSource over the file (fs.openAsBlob)
 // gives. A truncation in the middle of reading the tiles reaches getZxy()'s
@@ -9,7 +9,7 @@ import { FileSource, PMTiles, Source, zxyToTileId } from 'pmtiles';
 import { arrayBufferSource, MappedFile, MappedFileTruncated, open } from '../src';
 import { PAGE, TempDir, prng } from './support/files';
 
-// --- the README recipe ---
+// --- the cookbook recipe ---
 function mappedTileSource(file: MappedFile): Source {
   const source = arrayBufferSource(file);
   return {

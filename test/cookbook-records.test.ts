@@ -1,4 +1,4 @@
-// README cookbook, your own format: one parser of fixed-size records, written
+// Cookbook (docs/cookbook.md), your own format: one parser of fixed-size records, written
 // against Buffer's read* methods and subarray(), runs unchanged over a
 // MappedView and gives every row it gives over fs.readFileSync's Buffer. A
 // truncation in the middle of the scan throws MappedFileTruncated out of the
@@ -8,7 +8,7 @@ import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { MappedFileTruncated, MappedView, open } from '../src';
 import { PAGE, TempDir, prng } from './support/files';
 
-// --- the README recipe ---
+// --- the cookbook recipe ---
 // A "REC1" file: a 16-byte header (magic, record count, record size), then
 // records of 32 bytes: u32 id, f64 value, i16 x, i16 y, u8 flags, 15 bytes of latin1 name.
 interface Row { id: number; value: number; x: number; y: number; flags: number; name: string }

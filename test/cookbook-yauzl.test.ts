@@ -1,4 +1,4 @@
-// README cookbook, yauzl: a zip (made here with yazl) read through the
+// Cookbook (docs/cookbook.md), yauzl: a zip (made here with yazl) read through the
 // recipe's RandomAccessReader gives every entry, byte for byte, that yauzl's
 // own file reader (yauzl.open) gives. A truncation in the middle of an
 // entry's data reaches the entry's stream as MappedFileTruncated, passed
@@ -7,7 +7,7 @@
 // read reports a short count, as fs does). The entry's stream reads the file
 // with pread (its trips are plain copies), which cannot fault: these tests
 // pass without the guard, and the other cookbook files are the ones that
-// show it (README, Cookbook).
+// show it (CONTRIBUTING.md, "Testing the tests").
 import { createWriteStream, statSync, truncateSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
@@ -15,7 +15,7 @@ import * as yazl from 'yazl';
 import { fsReader, MappedFile, MappedFileTruncated, open } from '../src';
 import { PAGE, TempDir, prng } from './support/files';
 
-// --- the README recipe ---
+// --- the cookbook recipe ---
 class MappedZipReader extends yauzl.RandomAccessReader {
   readonly #reader;
   constructor(readonly file: MappedFile) {

@@ -31,8 +31,8 @@ const outcome = (child: { status: number | null; signal: string | null; stdout: 
 
 // Under qemu-user 7.2 a process-directed signal can be parked on a thread
 // whose emulated mask blocks it (Node's inspector thread, the lease watcher):
-// the process then survives a sent SIGBUS, with or without safe-mmap (README,
-// arm64 notes: a C program without safe-mmap shows it in 6 of 20 rounds).
+// the process then survives a sent SIGBUS, with or without safe-mmap (CONTRIBUTING.md,
+// qemu and arm64: a C program without safe-mmap shows it in 6 of 20 rounds).
 // There, and only when the signal was not delivered, a run is repeated up to
 // twice: a guard that swallowed sent signals fails every run and still fails
 // the test.
