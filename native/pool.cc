@@ -119,7 +119,7 @@ Napi::Promise StartAccess(Napi::Env env, FileMapping* mapping, const std::string
       // Copy what the page cache holds with RWF_NOWAIT reads: they never wait
       // for the disk, and they start no readahead, whose I/O submission in a
       // fault blocked the event loop on a cold scan (p99 18 to 34 ms under
-      // load, with mincore and a copy through the mapping; see the README).
+      // load, with mincore and a copy through the mapping; docs/benchmarks.md).
       result = RunNoWait(mapping, plan, &count, &no_wait);
       if (no_wait == FileMapping::NoWait::kWouldBlock) {
         CountAsyncAccess(false);

@@ -115,7 +115,7 @@ int64_t LastMatch(const uint8_t* haystack, const uint8_t* needle, size_t needle_
   if (kHasAvx2) return LastMatchAvx2(haystack, needle, needle_length, from);
 #endif
   // memrchr finds candidates for the first byte; worst case O(n * m) on
-  // adversarial data (documented in the README).
+  // adversarial data (documented in docs/api.md).
   for (size_t limit = from + 1; limit > 0;) {
     const void* candidate = memrchr(haystack, needle[0], limit);
     if (candidate == nullptr) return kNotFound;
