@@ -9,7 +9,8 @@ import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import type { AsyncBuffer } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { arrayBufferSource, asyncArrayBufferSource, MappedFile, MappedFileTruncated, open } from '../src';
-import { PAGE, TempDir, prng } from './support/files';
+import { PAGE, TempDir } from './support/files';
+import { prng } from './support/random';
 
 // hyparquet's own local-file reader is in its Node entry, which its types
 // (resolved here without package exports) do not describe.

@@ -7,7 +7,8 @@
 import { openAsBlob, truncateSync, writeFileSync } from 'node:fs';
 import { FileSource, PMTiles, Source, zxyToTileId } from 'pmtiles';
 import { arrayBufferSource, MappedFile, MappedFileTruncated, open } from '../src';
-import { PAGE, TempDir, prng } from './support/files';
+import { PAGE, TempDir } from './support/files';
+import { prng } from './support/random';
 
 // --- the README recipe ---
 function mappedTileSource(file: MappedFile): Source {

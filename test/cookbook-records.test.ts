@@ -6,7 +6,8 @@
 // test dies by SIGBUS; in 'always' mode the size check catches it first.
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { MappedFileTruncated, MappedView, open } from '../src';
-import { PAGE, TempDir, prng } from './support/files';
+import { PAGE, TempDir } from './support/files';
+import { prng } from './support/random';
 
 // --- the README recipe ---
 // A "REC1" file: a 16-byte header (magic, record count, record size), then

@@ -13,7 +13,8 @@ import { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
 import * as yazl from 'yazl';
 import { fsReader, MappedFile, MappedFileTruncated, open } from '../src';
-import { PAGE, TempDir, prng } from './support/files';
+import { PAGE, TempDir } from './support/files';
+import { prng } from './support/random';
 
 // --- the README recipe ---
 class MappedZipReader extends yauzl.RandomAccessReader {

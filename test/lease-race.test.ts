@@ -94,8 +94,7 @@ describe('a reader stopped past lease-break-time (the kernel revokes its lease)'
       fs.ftruncateSync(fd, ${length / 2 + 1});
       console.log('truncated ' + openMs);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
-      const pattern = Buffer.alloc(${length});
-      for (let i = 0; i < ${length}; i++) pattern[i] = 1 + ((i * 31 + 7) % 255);
+      const pattern = require(${JSON.stringify(join(__dirname, 'support', 'pattern.cjs'))}).patternBuffer(0, ${length});
       fs.writeSync(fd, pattern, 0, ${length}, 0);
       fs.closeSync(fd);`], { stdio: ['ignore', 'pipe', 'inherit'] });
     const openMs = await new Promise<number>((resolve) => writer.stdout?.on('data', (chunk) => {

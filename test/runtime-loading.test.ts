@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { patternByte } from './support/files';
 
 const ROOT = join(__dirname, '..');
 const runtime = 'Deno' in globalThis ? 'deno' : 'bun' in process.versions ? 'bun' : 'node';
@@ -37,10 +38,12 @@ beforeAll(() => {
 afterAll(() => { if (project) rmSync(project, { recursive: true, force: true }); });
 
 // The body every loader runs, with `open` and `MappedFileTruncated` in scope.
+// It carries patternByte's own source: the consumer project has no test/support.
 const TRUNCATION_CHECK = `
 const fs = require('node:fs');
 const PAGE = 4096;
-const pattern = (start, length) => Uint8Array.from({ length }, (_, i) => 1 + (((start + i) * 31 + 7) % 255));
+${patternByte}
+const pattern = (start, length) => Uint8Array.from({ length }, (_, i) => patternByte(start + i));
 const result = {};
 for (const validate of ['always', 'fault']) {
   const path = 'file-' + validate;

@@ -28,7 +28,8 @@ import { inspect } from 'node:util';
 import { isUint8Array } from 'node:util/types';
 import * as fc from 'fast-check';
 import { open, MappedFile, MappedView, ValidationMode } from '../src';
-import { PAGE, TempDir, prng } from './support/files';
+import { PAGE, TempDir } from './support/files';
+import { prng } from './support/random';
 import { READS } from './support/reads';
 import {
   arbEncoding, arbIndex, arbReadOffset, backingBytes, edgeOffsets, TARGETS,

@@ -29,7 +29,8 @@ import * as path from 'node:path';
 import { inspect } from 'node:util';
 import * as fc from 'fast-check';
 import { open, MappedFile, MappedView, ValidationMode } from '../src';
-import { PAGE, TempDir, prng } from './support/files';
+import { PAGE, TempDir } from './support/files';
+import { prng } from './support/random';
 import { arbEncoding, arbJunk } from './support/buffer-args';
 import {
   assertProperty, call, describeCall, errorShape, expectSameOutcome, Outcome, outcomeOf, show,
