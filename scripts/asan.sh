@@ -70,7 +70,7 @@ PACKAGE="$WORK/package"
 LOGS="$WORK/logs"
 mkdir -p "$PACKAGE" "$LOGS"
 # Everything but what .gitignore lists as built or installed.
-tar -C "$ROOT" --exclude=./.git --exclude=./node_modules --exclude=./build --exclude=./lib \
+tar -C "$ROOT" --exclude=./.git --exclude=./node_modules --exclude=./build --exclude=./lib --exclude=./lib-scripts \
   --exclude=./prebuilds --exclude=./coverage --exclude=./tmp --exclude='./*.tgz' -cf - . | tar -C "$PACKAGE" -xf -
 ln -s "$ROOT/node_modules" "$PACKAGE/node_modules"
 
@@ -117,7 +117,8 @@ if ((traps < 100)); then
   exit 1
 fi
 
-(cd "$PACKAGE" && node node_modules/typescript/bin/tsc -p tsconfig.build.json)
+(cd "$PACKAGE" && node node_modules/typescript/bin/tsc -p tsconfig.build.json &&
+  node node_modules/typescript/bin/tsc -p tsconfig.scripts.json)
 
 # ---- sanitizer options ------------------------------------------------------------
 # handle_sigbus=0: the addon's guard owns SIGBUS. ASan's handler, installed

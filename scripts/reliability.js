@@ -12,11 +12,11 @@
 // Kinds (the counts are for --scale 1; N scales them):
 //   truncation  same-process truncation: ftruncate at random unaligned sizes,
 //               then reads across the cut (sync and async), below it, and past it
-//   race        cross-process truncation race: scripts/soak.js, its summary
+//   race        cross-process truncation race: scripts/soak.ts, its summary
 //   eio         reads of pages that fail with EIO (test/faultfs/faultfs.c, FUSE)
 //   vanish      the FUSE daemon killed while a loop reads (a yanked disk)
 //   full-disk   writes into the holes of a sparse file on a full tmpfs
-//   bad-input   scripts/fuzz-bad-input.js (random bad arguments)
+//   bad-input   scripts/fuzz/ (random bad arguments)
 //   leak        open/view/snapshot/close cycles: descriptors, mappings, RSS
 //   lease-race  lease mode against a writer process that opens the file for
 //               writing (a break), truncates it and writes it back, each cycle
@@ -500,11 +500,11 @@ async function fullDiskChild({ count, seed, dir, statusFile }) {
 }
 
 // ======================================================================
-// Kind 6: bad input (scripts/fuzz-bad-input.js)
+// Kind 6: bad input (scripts/fuzz/)
 
 async function badInputChild({ count, seed, dir, statusFile }) {
   const lib = require(ROOT);
-  const { runBadInputFuzz } = require('./fuzz-bad-input.js');
+  const { runBadInputFuzz } = require('../lib-scripts/scripts/fuzz');
   const save = statusWriter(statusFile);
   save(newTally());
   const result = await runBadInputFuzz(lib, { runs: count, seed, dir });
@@ -698,7 +698,7 @@ const KINDS = [
   { kind: 'vanish', label: 'vanished mount (FUSE daemon killed mid-read)', count: 100, unit: 'daemons killed', timeout: 300, fuse: true },
   { kind: 'full-disk', label: 'full disk under a sparse write (tmpfs `size=1m`, 4 MiB file)', count: 1000,
     unit: 'writes into holes', timeout: 300 },
-  { kind: 'bad-input', label: 'bad input (`scripts/fuzz-bad-input.js`)', count: 100_000, unit: 'cases', timeout: 600 },
+  { kind: 'bad-input', label: 'bad input (`scripts/fuzz/`)', count: 100_000, unit: 'cases', timeout: 600 },
   { kind: 'leak', label: 'leak cycles (open, view, snapshot, close)', count: 100_000, unit: 'cycles', timeout: 300 },
   { kind: 'lease-race', label: 'lease mode: a writer process breaks the lease, truncates, rewrites', count: 30_000,
     unit: 'writer cycles', timeout: 120 },
@@ -783,9 +783,6 @@ async function runKind(spec, options, workDir, shared) {
       if (spec.fuse) {
         shared.faultfs ??= compileFaultfs(workDir);
       }
-      if (spec.kind === 'bad-input' && !fs.existsSync(path.join(__dirname, 'fuzz-bad-input.js'))) {
-        throw new Error('scripts/fuzz-bad-input.js is missing');
-      }
       const count = spec.raw ? spec.count : scaled(spec.count, options.scale, spec.kind === 'vanish' ? 2 : 1);
       const statusFile = path.join(dir, 'status.json');
       const env = { ...process.env };
@@ -827,11 +824,10 @@ async function runKind(spec, options, workDir, shared) {
   return row;
 }
 
-/** Kind 2: scripts/soak.js in a process of its own, and its summary. */
+/** Kind 2: scripts/soak.ts in a process of its own, and its summary. */
 function runSoak(row, seconds, timeoutSeconds, dir) {
-  const soak = path.join(__dirname, 'soak.js');
-  const args = [soak, '--seconds', String(seconds), '--json'];
-  if (fs.readFileSync(soak, 'utf8').includes('--fuzz-runs')) args.push('--fuzz-runs', '0');
+  const soak = path.join(ROOT, 'lib-scripts', 'scripts', 'soak.js');
+  const args = [soak, '--seconds', String(seconds), '--json', '--fuzz-runs', '0'];
   return new Promise((resolve) => {
     const env = { ...process.env };
     delete env.SAFE_MMAP_TEST_DISABLE_GUARD;

@@ -1,4 +1,4 @@
-// The bad-input fuzz (scripts/fuzz-bad-input.js) in CI: fast-check calls
+// The bad-input fuzz (scripts/fuzz/) in CI: fast-check calls
 // every public function and option with wrong types, extreme numbers, values
 // near the bounds, closed files and views of closed files, on read-only and
 // read-write mappings. Only documented errors may come out, and read-only
@@ -7,24 +7,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as fuzz from '../scripts/fuzz';
+import type { FuzzReport } from '../scripts/fuzz';
 import * as lib from '../src';
-
-interface FuzzReport {
-  seed: number;
-  cases: number;
-  outcomes: Record<string, number>;
-  unexpectedCount: number;
-  unexpected: Array<{ call: string; error: string }>;
-  methods: Record<string, number>;
-  seconds: number;
-  readOnlyUnchanged: boolean;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const fuzz: {
-  runBadInputFuzz(library: typeof lib, options: { runs: number; seed: number; dir: string }): Promise<FuzzReport>;
-  METHOD_NAMES: string[];
-} = require('../scripts/fuzz-bad-input.js');
 
 const RUNS = Number(process.env.SAFE_MMAP_FUZZ_RUNS ?? 4000);
 const SEED = Number(process.env.SAFE_MMAP_FUZZ_SEED ?? 20241123);

@@ -20,7 +20,7 @@ const TIMEOUT = 180_000;
 const PLATFORM_DIR = `${process.platform}-${process.arch}`;
 
 // Left out of the copy: what the build makes, what git ignores, and the deps.
-const NOT_COPIED = new Set(['node_modules', 'build', 'lib', '.git', 'coverage', 'tmp']);
+const NOT_COPIED = new Set(['node_modules', 'build', 'lib', 'lib-scripts', '.git', 'coverage', 'tmp']);
 
 let work: string;
 beforeAll(() => { work = mkdtempSync(join(tmpdir(), 'safe-mmap-pack-')); });

@@ -1,4 +1,5 @@
-// A short soak in CI (`npm run test:soak -- --seconds N` runs a longer one):
+// A short soak in CI (`npm run test:soak -- --seconds N` runs a longer one;
+// this runs scripts/soak.ts as `npm run build:scripts` compiled it):
 // readers on the main thread, in workers and through async operations, and
 // writer processes that truncate, extend, rewrite and replace the file; then
 // a short bad-input fuzz (the soak's default is 100,000 cases).
@@ -9,7 +10,7 @@ const FUZZ_RUNS = 2000;
 const FUZZ_SEED = 7;
 
 test('soak: no wrong byte, no crash, only the documented errors', () => {
-  const result = spawnSync(process.execPath, [join(__dirname, '..', 'scripts', 'soak.js'), '--seconds', '6',
+  const result = spawnSync(process.execPath, [join(__dirname, '..', 'lib-scripts', 'scripts', 'soak.js'), '--seconds', '6',
     '--fuzz-runs', String(FUZZ_RUNS), '--fuzz-seed', String(FUZZ_SEED), '--json'],
   { encoding: 'utf8', timeout: 120_000 });
   const summary = JSON.parse(result.stdout.trim().split('\n').pop() as string);

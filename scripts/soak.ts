@@ -1,9 +1,8 @@
-#!/usr/bin/env node
 // Soak: readers on the main thread, in worker threads and through async
 // operations, against writer processes that keep truncating, extending,
 // rewriting and replacing the file. Bounded in time; prints a summary.
-// Then the bad-input fuzz (scripts/fuzz-bad-input.js) runs N cases in a child
-// process of its own, so that a crash in it is counted, not fatal.
+// Then the bad-input fuzz (scripts/fuzz/) runs N cases in a child process of
+// its own, so that a crash in it is counted, not fatal.
 //   npm run test:soak -- [--seconds N] [--fuzz-runs N (default 100000; 0 skips)] [--fuzz-seed S] [--json]
 //
 // The file only ever holds the bytes of some generation's pattern (writers
@@ -11,28 +10,25 @@
 // strict: every byte a reader gets must be pattern(offset, g) for one of the
 // generations, and a zero is always wrong. Exit status 0 only when wrong
 // bytes, crashes, unexpected error classes and unexpected fuzz outcomes are all 0.
-'use strict';
-const { fork, spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
+import { fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parentPort, Worker } from 'node:worker_threads';
+import { patternBuffer, patternByte } from '../test/support/files';
+import { runBadInputFuzz, type FuzzReport } from './fuzz';
+import { loadPackage } from './package';
 
 const GENERATIONS = 4;
 const FILE_LENGTH = 4 << 20;
 const EXPECTED_ERRORS = new Set(['MappedFileTruncated', 'MappedFileIOError']);
 
-/** The byte generation g holds at offset i: never 0, and different for each generation. */
-function patternByte(offset, generation) {
-  return 1 + ((offset * 31 + 7 + generation * 61) % 255);
-}
+type WriterActions = { truncate: number; extend: number; rewrite: number; replace: number };
+interface ReaderTally { reads: number; faults: number; errors: Record<string, number>; wrongBytes: number; firstWrong: string | null }
+/** The fuzz part of the summary: the fuzz's report, or what became of its process. */
+type FuzzSummary = Omit<FuzzReport, 'methods'> & { runs: number; methods?: FuzzReport['methods']; crash?: string | number | null };
 
-function patternBuffer(start, length, generation) {
-  const buffer = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) buffer[i] = patternByte(start + i, generation);
-  return buffer;
-}
-
-function argument(name, fallback) {
+function argument(name: string, fallback?: string): string | undefined {
   const at = process.argv.indexOf(name);
   return at >= 0 ? process.argv[at + 1] : fallback;
 }
@@ -41,14 +37,14 @@ function argument(name, fallback) {
 // Writers take turns (a mkdir lock), so that one writer's truncate never
 // lands between another's stat and extend: an extension by truncate(2) would
 // put zeros in the file, and the oracle counts a zero as wrong.
-function withWriterLock(file, action) {
+function withWriterLock(file: string, action: () => void): void {
   const lock = `${file}.lock`;
   for (;;) {
     try {
       fs.mkdirSync(lock);
       break;
     } catch (error) {
-      if (error.code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
   try {
@@ -58,11 +54,11 @@ function withWriterLock(file, action) {
   }
 }
 
-function writerMain(file, seconds) {
+function writerMain(file: string, seconds: number): void {
   const generations = Array.from({ length: GENERATIONS }, (_, g) => patternBuffer(0, FILE_LENGTH, g));
   const deadline = Date.now() + seconds * 1000;
-  const next = (limit) => Math.floor(Math.random() * limit);
-  const actions = { truncate: 0, extend: 0, rewrite: 0, replace: 0 };
+  const next = (limit: number): number => Math.floor(Math.random() * limit);
+  const actions: WriterActions = { truncate: 0, extend: 0, rewrite: 0, replace: 0 };
   while (Date.now() < deadline) withWriterLock(file, () => {
     const generation = next(GENERATIONS);
     try {
@@ -93,17 +89,17 @@ function writerMain(file, seconds) {
         }
       }
     } catch (error) {
-      if (error.code !== 'ENOENT') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   });
-  process.send({ actions });
+  process.send!({ actions });
 }
 
 // ------------------------------------------------------------------ readers
-function readerLoop(file, milliseconds, useAsync) {
-  const { open } = require(path.join(__dirname, '..'));
-  const tally = { reads: 0, faults: 0, errors: {}, wrongBytes: 0, firstWrong: null };
-  const check = (bytes, start) => {
+function readerLoop(file: string, milliseconds: number, useAsync: boolean): Promise<ReaderTally> {
+  const { open } = loadPackage();
+  const tally: ReaderTally = { reads: 0, faults: 0, errors: {}, wrongBytes: 0, firstWrong: null };
+  const check = (bytes: Uint8Array, start: number): void => {
     for (let i = 0; i < bytes.length; i++) {
       let ok = false;
       for (let g = 0; g < GENERATIONS && !ok; g++) ok = bytes[i] === patternByte(start + i, g);
@@ -113,15 +109,15 @@ function readerLoop(file, milliseconds, useAsync) {
       }
     }
   };
-  const count = (error) => {
-    const name = error && error.constructor ? error.constructor.name : String(error);
+  const count = (error: unknown): void => {
+    const name = error && (error as object).constructor ? (error as object).constructor.name : String(error);
     tally.errors[name] = (tally.errors[name] || 0) + 1;
     if (EXPECTED_ERRORS.has(name)) tally.faults++;
   };
   const deadline = Date.now() + milliseconds;
-  const step = async () => {
+  const step = async (): Promise<void> => {
     let mapped;
-    try { mapped = open(file); } catch (error) { if (error.code === 'ENOENT') return; throw error; }
+    try { mapped = open(file); } catch (error) { if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; throw error; }
     const view = mapped.view();
     const reopenAt = Date.now() + 50;  // pick up replaced files now and then
     while (Date.now() < Math.min(reopenAt, deadline) && view.length > 0) {
@@ -159,41 +155,41 @@ function readerLoop(file, milliseconds, useAsync) {
   })();
 }
 
-async function readerProcessMain(file, seconds) {
-  const { Worker } = require('node:worker_threads');
+async function readerProcessMain(file: string, seconds: number): Promise<void> {
   const milliseconds = seconds * 1000;
-  const workers = [0, 1].map(() => new Promise((resolve, reject) => {
+  const workers = [0, 1].map(() => new Promise<ReaderTally>((resolve, reject) => {
     const worker = new Worker(__filename, { argv: ['--role', 'worker', file, String(seconds)] });
     worker.once('message', resolve);
     worker.once('error', reject);
   }));
   const tallies = await Promise.all([readerLoop(file, milliseconds, false), readerLoop(file, milliseconds, true), ...workers]);
-  process.send({ tallies });
+  process.send!({ tallies });
 }
 
 // ------------------------------------------------------------------ bad-input fuzz
-async function fuzzMain(runs, seed, dir) {
-  const { runBadInputFuzz } = require('./fuzz-bad-input.js');
-  const report = await runBadInputFuzz(require(path.join(__dirname, '..')), { runs, seed, dir });
-  process.send({ report }, () => process.exit(0));
+async function fuzzMain(runs: number, seed: number, dir: string): Promise<void> {
+  const report = await runBadInputFuzz(loadPackage(), { runs, seed, dir });
+  process.send!({ report }, () => process.exit(0));
 }
 
 // Runs the fuzz in a child; a crash, a hang past the deadline or a missing
 // report counts as one unexpected outcome.
-function runFuzz(runs, seed, dir) {
-  const fuzz = { runs, seed, cases: 0, seconds: 0, outcomes: {}, unexpectedCount: 0, unexpected: [], readOnlyUnchanged: true };
+function runFuzz(runs: number, seed: number, dir: string): Promise<FuzzSummary> {
+  const fuzz: FuzzSummary = {
+    runs, seed, cases: 0, seconds: 0, outcomes: {}, unexpectedCount: 0, unexpected: [], readOnlyUnchanged: true,
+  };
   if (runs === 0) return Promise.resolve(fuzz);
   // Cases take well under 1 ms each; one that hangs is cut off by the fuzz after 5 s.
   const deadline = Math.max(120, runs / 100) * 1000;
   return new Promise((resolve) => {
     const child = fork(__filename, ['--role', 'fuzz', String(runs), String(seed), dir], { stdio: 'inherit' });
-    let report = null;
+    let report: FuzzReport | null = null;
     const timer = setTimeout(() => child.kill('SIGKILL'), deadline);
-    child.on('message', (message) => { report = message.report; });
+    child.on('message', (message: { report: FuzzReport }) => { report = message.report; });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (report) Object.assign(fuzz, report);
-      delete fuzz.methods;  // calls per method: test/bad-input-fuzz checks them; too long for the summary
+      delete fuzz.methods;  // calls per method: the fuzz's own test checks them; too long for the summary
       if (code !== 0 || signal || !report) {
         fuzz.unexpectedCount++;
         fuzz.unexpected.push({ call: 'the fuzz process', error: `ended with ${signal || `code ${code}`}${report ? '' : ' and no report'}` });
@@ -205,18 +201,23 @@ function runFuzz(runs, seed, dir) {
 }
 
 // ------------------------------------------------------------------ parent
-async function main() {
-  const seconds = Number(argument('--seconds', 10));
-  const fuzzRuns = Number(argument('--fuzz-runs', 100000));
+interface ChildResult {
+  role: string; code: number | null; signal: NodeJS.Signals | null;
+  report: { actions?: WriterActions; tallies?: ReaderTally[] } | null;
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(argument('--seconds', '10'));
+  const fuzzRuns = Number(argument('--fuzz-runs', '100000'));
   // A new seed each soak explores new cases; it is printed, so a failure replays.
-  const fuzzSeed = Number(argument('--fuzz-seed', Math.floor(Math.random() * 2 ** 31)));
+  const fuzzSeed = Number(argument('--fuzz-seed', String(Math.floor(Math.random() * 2 ** 31))));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-mmap-soak-'));
   const file = path.join(dir, 'soak.bin');
   fs.writeFileSync(file, patternBuffer(0, FILE_LENGTH, 0));
-  const run = (role, extra) => new Promise((resolve) => {
+  const run = (role: string, extra: string[]): Promise<ChildResult> => new Promise((resolve) => {
     const child = fork(__filename, ['--role', role, file, String(seconds), ...extra], { stdio: 'inherit' });
-    let report = null;
-    child.on('message', (message) => { report = message; });
+    let report: ChildResult['report'] = null;
+    child.on('message', (message: ChildResult['report']) => { report = message; });
     child.on('exit', (code, signal) => resolve({ role, code, signal, report }));
   });
   process.stderr.write(`soak: ${seconds} s, 2 writer processes, 1 reader process (main thread sync + async, 2 workers)\n`);
@@ -226,11 +227,14 @@ async function main() {
   const fuzz = await runFuzz(fuzzRuns, fuzzSeed, dir);
   fs.rmSync(dir, { recursive: true, force: true });
 
-  const summary = { seconds, reads: 0, faultsCaught: 0, errorsByClass: {}, wrongBytes: 0, crashes: 0,
-    unexpectedErrors: 0, writerActions: { truncate: 0, extend: 0, rewrite: 0, replace: 0 }, firstWrong: null, fuzz };
+  const summary = { seconds, reads: 0, faultsCaught: 0, errorsByClass: {} as Record<string, number>, wrongBytes: 0, crashes: 0,
+    unexpectedErrors: 0, writerActions: { truncate: 0, extend: 0, rewrite: 0, replace: 0 } as WriterActions,
+    firstWrong: null as string | null, fuzz };
   for (const { role, code, signal, report } of results) {
     if (code !== 0 || signal || !report) { summary.crashes++; process.stderr.write(`soak: ${role} ended with ${signal || code}\n`); continue; }
-    if (role === 'writer') for (const [k, v] of Object.entries(report.actions)) summary.writerActions[k] += v;
+    if (role === 'writer') {
+      for (const [k, v] of Object.entries(report.actions!)) summary.writerActions[k as keyof WriterActions] += v;
+    }
     for (const tally of report.tallies || []) {
       summary.reads += tally.reads;
       summary.faultsCaught += tally.faults;
@@ -262,12 +266,13 @@ async function main() {
     fuzzOk ? 0 : 1);
 }
 
+// One file, five roles: the parent (no --role), its writers, its reader
+// process, that process's worker threads, and the fuzz's child.
 const role = argument('--role');
 const roleArgs = role ? process.argv.slice(process.argv.indexOf('--role') + 2) : [];
 if (role === 'writer') writerMain(roleArgs[0], Number(roleArgs[1]));
 else if (role === 'fuzz') fuzzMain(Number(roleArgs[0]), Number(roleArgs[1]), roleArgs[2]);
 else if (role === 'reader') readerProcessMain(roleArgs[0], Number(roleArgs[1]));
 else if (role === 'worker') {
-  readerLoop(roleArgs[0], Number(roleArgs[1]) * 1000, false)
-    .then((tally) => require('node:worker_threads').parentPort.postMessage(tally));
+  readerLoop(roleArgs[0], Number(roleArgs[1]) * 1000, false).then((tally) => parentPort!.postMessage(tally));
 } else main();
