@@ -1,4 +1,4 @@
-// The reliability report (scripts/reliability.js, `npm run reliability`) at a
+// The reliability report (scripts/reliability/, `npm run reliability`) at a
 // small scale: each fault kind injects real faults in a child process of its
 // own, and the JSON tallies what came out. safe-mmap must return no wrong byte,
 // never crash, and throw the documented class for each fault; the raw mapping
@@ -7,32 +7,19 @@
 // an error and this test fails, it does not skip.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import type { Row } from '../scripts/reliability/fault-kind';
 
-const SCRIPT = join(__dirname, '..', 'scripts', 'reliability.js');
+// As `npm run build:scripts` compiled it.
+const SCRIPT = join(__dirname, '..', 'lib-scripts', 'scripts', 'reliability', 'main.js');
 const KINDS = ['truncation', 'race', 'eio', 'vanish', 'full-disk', 'bad-input', 'leak', 'lease-race', 'lease-otrunc',
   'lease-stopped', 'raw'];
-
-interface Row {
-  kind: string;
-  injected: number;
-  outcomes: Record<string, number>;
-  wrongBytes: number | null;
-  bytesChecked: number;
-  crashes: number;
-  unexpected: number;
-  unexpectedSamples: string[];
-  error: string | null;
-  exit: { code: number | null; signal: string | null } | null;
-  details?: Record<string, unknown> & { leak?: { fds: number; maps: number; rss: number } };
-  ok: boolean;
-}
 
 test('reliability report: faults injected, no wrong byte and no crash for safe-mmap, SIGBUS for a raw mapping', () => {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.SAFE_MMAP_TEST_DISABLE_GUARD;
   const result = spawnSync(process.execPath, [SCRIPT, '--scale', '0.05', '--json'],
     { encoding: 'utf8', timeout: 90_000, killSignal: 'SIGKILL', env });
-  if (result.error) throw new Error(`reliability.js did not finish: ${result.error.message}\n${result.stderr}`);
+  if (result.error) throw new Error(`the reliability report did not finish: ${result.error.message}\n${result.stderr}`);
   const report = JSON.parse(result.stdout.trim().split('\n').pop() as string);
   console.log(`reliability (scale 0.05, seed ${report.seed}, ${report.seconds} s):\n${report.table}`);
   const rows: Record<string, Row> = Object.fromEntries((report.rows as Row[]).map((row) => [row.kind, row]));
