@@ -11,6 +11,10 @@ import { pathToFileURL } from 'node:url';
 import {
   open, MappedFile, MappedView, MappedFileError, MappedFileClosed, MappedFileTruncated, MappedFileIOError,
 } from '../src';
+import {
+  AWKWARD_BIGINTS, AWKWARD_NUMBERS, NON_STRING_ENCODINGS, NOT_NUMBERS, NUMBER_STRINGS, UNKNOWN_ENCODING_NAMES,
+} from './support/awkward-values';
+import { NON_BYTE_TARGETS } from './support/buffer-args';
 import { READS, WIDTH } from './support/reads';
 
 const PAGE = 4096;
@@ -76,6 +80,13 @@ function expectThrowsLikeBuffer(bufferCall: () => unknown, viewCall: () => unkno
   const expected = expectSameOutcome(bufferCall, viewCall, label);
   expect({ label, threw: typeof expected.threw }).toEqual({ label, threw: 'string' });
 }
+
+// The awkward values by what they are wrong as, for an offset or a length.
+/** Not a number (undefined excepted: it stands for the default). */
+const NOT_A_NUMBER: readonly unknown[] = [...NUMBER_STRINGS, ...NOT_NUMBERS.filter((value) => value !== undefined),
+  ...AWKWARD_BIGINTS];
+/** A number, but negative, fractional, not finite or huge (-0 excepted: it is 0). */
+const BAD_NUMBER: readonly number[] = AWKWARD_NUMBERS.filter((value) => !Object.is(value, -0));
 
 const openDescriptors = (): number => fs.readdirSync(fs.existsSync('/proc/self/fd') ? '/proc/self/fd' : '/dev/fd').length;
 
@@ -212,9 +223,8 @@ describe('file.view(offset, length)', () => {
   let file: MappedFile;
   beforeAll(() => { file = track(open(dataPath)); });
 
-  const wrongTypes: unknown[] = ['1', '', null, {}, [], true, 1n, Symbol('x'), () => 1, new Number(1)];
-  const outOfRange = (size: number): unknown[] =>
-    [-1, -0.5, 0.5, 1.5, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 53), Number.MAX_VALUE, size + 1, size + 0.5];
+  const wrongTypes = NOT_A_NUMBER;
+  const outOfRange = (size: number): unknown[] => [...BAD_NUMBER, size + 1, size + 0.5];
 
   test('an offset or length of the wrong type: TypeError ERR_INVALID_ARG_TYPE', () => {
     for (const bad of wrongTypes) {
@@ -268,11 +278,9 @@ describe('view methods with bad arguments fail as Buffer does', () => {
       for (const method of READS) {
         const width = WIDTH[method];
         const bad: unknown[] = [
-          '0', '', null, {}, [], true, 0n, Symbol('offset'), new Number(0), () => 0,  // wrong type
-          -1, -0.5, -(2 ** 53), -Infinity,  // negative
-          NaN, 0.5, 1.25, buf.length - 0.5,  // not an integer
-          2 ** 32, 2 ** 53, Number.MAX_VALUE, Infinity,  // huge
-          buf.length, buf.length + 1, buf.length - width + 1,  // past the end
+          ...NOT_A_NUMBER,  // wrong type
+          ...BAD_NUMBER,  // negative, not an integer, huge
+          buf.length - 0.5, buf.length, buf.length + 1, buf.length - width + 1,  // past the end
         ];
         for (const offset of bad) {
           expectThrowsLikeBuffer(() => call(buf, method, [offset]), () => call(view, method, [offset]),
@@ -292,10 +300,9 @@ describe('view methods with bad arguments fail as Buffer does', () => {
 
   test('copy: a target that is not a Uint8Array, bad positions', () => {
     for (const { label, view, buf } of views) {
-      for (const target of [undefined, null, 'abc', 5, {}, [1, 2], new ArrayBuffer(8), new DataView(new ArrayBuffer(8)),
-        new Uint16Array(8), new Int8Array(8), new Uint8ClampedArray(8)]) {
-        expectThrowsLikeBuffer(() => buf.copy(target as Uint8Array), () => view.copy(target as Uint8Array),
-          `${label}.copy(${inspect(target)})`);
+      for (const { label: what, make } of NON_BYTE_TARGETS) {
+        expectThrowsLikeBuffer(() => buf.copy(make(4) as Uint8Array), () => view.copy(make(4) as Uint8Array),
+          `${label}.copy(${what})`);
       }
       const positions: Array<[unknown, unknown, unknown]> = [
         [-1, 0, 1], [0, -1, 1], [0, 0, -1], [0, buf.length + 1, undefined], [-0.5, 0, 1], [0, -0.5, 1],
@@ -311,7 +318,7 @@ describe('view methods with bad arguments fail as Buffer does', () => {
 
   test('toString: unknown encodings and uncoercible positions', () => {
     for (const { label, view, buf } of views) {
-      for (const encoding of ['utf9', '', 'utf-16', 'buffer', null, 0, {}, Symbol('hex')]) {
+      for (const encoding of [...UNKNOWN_ENCODING_NAMES, ...NON_STRING_ENCODINGS]) {
         expectThrowsLikeBuffer(() => buf.toString(encoding as BufferEncoding), () => view.toString(encoding as BufferEncoding),
           `${label}.toString(${inspect(encoding)})`);
       }

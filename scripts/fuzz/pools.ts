@@ -3,19 +3,15 @@
 // { $: kind, ... }) and made into values per case (values.ts), so that mutable
 // objects are fresh every time and views and files can belong to the case.
 import * as fc from 'fast-check';
+import {
+  AWKWARD_BIGINTS, AWKWARD_NUMBERS, ENCODING_NAMES, NUMBER_STRINGS, UNKNOWN_ENCODING_NAMES,
+} from '../../test/support/awkward-values';
 import { PAGE } from '../../test/support/files';
 
-export const ENCODINGS = ['utf8', 'utf-8', 'UTF8', 'utf16le', 'ucs2', 'UCS-2', 'latin1', 'binary', 'ascii', 'base64',
-  'base64url', 'hex', 'HEX'];
-const BAD_ENCODINGS = ['utf9', '', 'utf-16', 'buffer', 'hex ', 'utf8\0', 'toString', '__proto__'];
-const JUNK_STRINGS = ['', '0', '1', '-1', '1.5', ' 2 ', '0x10', '1e3', 'abc', 'NaN', 'Infinity', 'r', 'r+', 'w+',
-  'always', 'fault', 'auto', 'never', 'willneed', 'hugepage', '\0', 'x'.repeat(300), ...ENCODINGS.slice(0, 4)];
-const EXTREME_NUMBERS = [NaN, Infinity, -Infinity, -0, -1, -2, 0.5, -0.5, 1.5, 2.999, 2 ** 31 - 1, 2 ** 31,
-  2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 47, 2 ** 53, 2 ** 53 + 2, -(2 ** 53), Number.MAX_SAFE_INTEGER,
-  Number.MIN_SAFE_INTEGER, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 1e21, -1e21, PAGE - 1, PAGE,
-  PAGE + 1, 2 * PAGE, 3 * PAGE];
-const BIGINTS = [0n, 1n, -1n, 7n, 255n, 256n, 2n ** 31n, 2n ** 32n, 2n ** 53n, 2n ** 63n - 1n, 2n ** 63n,
-  -(2n ** 63n), -(2n ** 63n) - 1n, 2n ** 64n - 1n, 2n ** 64n, 2n ** 200n, -(2n ** 200n)];
+// The values of safe-mmap's own string options, as junk elsewhere.
+const OPTION_VALUES = ['r', 'r+', 'w+', 'always', 'fault', 'auto', 'never', 'willneed', 'hugepage'];
+const JUNK_STRINGS = [...NUMBER_STRINGS, ...OPTION_VALUES, '\0', 'x'.repeat(300), ...ENCODING_NAMES.slice(0, 4)];
+const EXTREME_NUMBERS = [...AWKWARD_NUMBERS, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 3 * PAGE];
 
 export const OBJECT_KINDS = ['plain', 'nullProto', 'valueOf1', 'valueOfNeg', 'valueOfBig', 'valueOfSym', 'toStringHex',
   'throwingValueOf', 'throwingLength', 'arrayLike', 'hugeArrayLike', 'numberObj', 'stringObj', 'bigIntObj', 'date',
@@ -82,14 +78,14 @@ const arbNearBounds: fc.Arbitrary<Token> = fc.oneof(
     .map((r): Token => ({ $: 'rel', ...r })), weight: 1 },
   { arbitrary: fc.double({ min: -10, max: 10 * PAGE, noNaN: true }), weight: 1 },
 );
-const arbBigInt = fc.oneof(fc.constantFrom(...BIGINTS), fc.bigInt());
+const arbBigInt = fc.oneof(fc.constantFrom(...AWKWARD_BIGINTS), fc.bigInt());
 // Any code points, lone surrogates included. (fc.string({ unit: 'binary' })
 // would do, but builds a table of every code point: 100 MB of heap.)
 const arbCodePoints = (maxLength: number): fc.Arbitrary<string> =>
   fc.array(fc.oneof(fc.integer({ min: 0, max: 0x10ffff }), fc.integer({ min: 0xd800, max: 0xdfff })), { maxLength })
     .map((points) => points.map((point) => String.fromCodePoint(point)).join(''));
 const arbJunkString = fc.oneof(
-  { arbitrary: fc.constantFrom(...JUNK_STRINGS, ...BAD_ENCODINGS), weight: 3 },
+  { arbitrary: fc.constantFrom(...JUNK_STRINGS, ...UNKNOWN_ENCODING_NAMES), weight: 3 },
   { arbitrary: fc.string({ maxLength: 6 }), weight: 1 },
   { arbitrary: arbCodePoints(4), weight: 1 },
 );
@@ -128,8 +124,8 @@ const optionalField = (plausible: fc.Arbitrary<Token>): fc.Arbitrary<Token | und
 // near or past the bounds, unknown names). Which parameters get bad values
 // instead is decided per case (cases.ts, arbCase's style).
 export const arbOffset = arbNearBounds;
-export const arbEncoding: fc.Arbitrary<Token> = fc.oneof({ arbitrary: fc.constantFrom(...ENCODINGS), weight: 4 },
-  { arbitrary: fc.constantFrom(...BAD_ENCODINGS), weight: 1 });
+export const arbEncoding: fc.Arbitrary<Token> = fc.oneof({ arbitrary: fc.constantFrom(...ENCODING_NAMES), weight: 4 },
+  { arbitrary: fc.constantFrom(...UNKNOWN_ENCODING_NAMES), weight: 1 });
 const NEEDLE_FORMS = ['buffer', 'u8', 'latin1', 'hex', 'ucs2'] as const;
 export const arbNeedle: fc.Arbitrary<Token> = fc.oneof(
   fc.integer({ min: -1, max: 256 }),
