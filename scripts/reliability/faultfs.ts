@@ -1,5 +1,5 @@
-// FUSE: the test filesystem faultfs (test/faultfs/faultfs.c), compiled and
-// mounted as test/faultfs.test.ts does: its /data holds the pattern, with EIO
+// FUSE: the test filesystem faultfs (test/support/faultfs/faultfs.c), compiled and
+// mounted as test/faults/faultfs.test.ts does: its /data holds the pattern, with EIO
 // on the pages asked for.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -12,7 +12,7 @@
 //   truncation  same-process truncation: ftruncate at random unaligned sizes,
 //               then reads across the cut (sync and async), below it, and past it
 //   race        cross-process truncation race: scripts/soak.ts, its summary
-//   eio         reads of pages that fail with EIO (test/faultfs/faultfs.c, FUSE)
+//   eio         reads of pages that fail with EIO (test/support/faultfs/faultfs.c, FUSE)
 //   vanish      the FUSE daemon killed while a loop reads (a yanked disk)
 //   full-disk   writes into the holes of a sparse file on a full tmpfs
 //   bad-input   scripts/fuzz/ (random bad arguments)

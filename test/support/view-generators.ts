@@ -1,4 +1,4 @@
-// The generators of test/view-properties.test.ts: the files it maps (random
+// The generators of test/api/view-properties.test.ts: the files it maps (random
 // bytes, a few repeated bytes, or UTF-8 / UTF-16LE text whose multi-byte
 // characters straddle the page boundaries), the operations it runs on a view
 // and on its Buffer oracle (generated as data, made concrete against the case
