@@ -6,18 +6,17 @@ import { openSync, closeSync, readSync, truncateSync } from 'node:fs';
 import {
   arrayBufferSource, asyncArrayBufferSource, fsReader, MappedFileClosed, MappedFileTruncated, open,
 } from '../../src';
-import { PAGE, TempDir, patternBuffer } from '../support/files';
+import { PAGE, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
 const LENGTH = 3 * PAGE + 17;
-let dir: TempDir;
+const dir = useTempDir();
 let path: string;
 let bytes: Buffer;
 beforeAll(() => {
-  dir = new TempDir();
   bytes = patternBuffer(0, LENGTH);
   path = dir.file('data', bytes);
 });
-afterAll(() => dir.remove());
 
 // ArrayBuffer#slice on the same bytes is the reference.
 const reference = () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);

@@ -3,20 +3,19 @@
 // shared pool, never memory aliasing the mapping), from 0 B to tens of MiB.
 import { truncateSync, writeFileSync } from 'node:fs';
 import { MappedFileClosed, MappedFileTruncated, open } from '../../src';
-import { PAGE, TempDir, patternBuffer } from '../support/files';
+import { PAGE, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
 const MiB = 1024 * 1024;
 const SIZES = [0, 1, 7, 64, 65, 4095, PAGE, PAGE + 1, 12 * 1024, MiB + 3, 40 * MiB];
 
-let dir: TempDir;
+const dir = useTempDir();
 let path: string;
 let expected: Buffer;
 beforeAll(() => {
-  dir = new TempDir();
   expected = patternBuffer(0, 40 * MiB + PAGE);
   path = dir.file('big', expected);
 });
-afterAll(() => dir.remove());
 
 // An own, exactly-sized buffer: byteOffset 0 and byteLength === length, and
 // the same bytes as the file at `at`.

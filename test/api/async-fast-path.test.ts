@@ -5,12 +5,11 @@ import { truncateSync } from 'node:fs';
 import { AbortError, MappedFile, MappedFileClosed, MappedFileTruncated, MappedView, open } from '../../src';
 import { binding } from '../../src/binding';
 import { evictFromPageCache } from '../support/evict';
-import { PAGE, TempDir, patternBuffer, patternByte } from '../support/files';
+import { PAGE, patternBuffer, patternByte } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
 const AUTO = 0, CALLING_THREAD = 1, POOL = 2;
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 afterEach(() => binding.setAsyncPathForTesting(AUTO));
 
 /**

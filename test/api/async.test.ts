@@ -3,11 +3,10 @@
 import { truncateSync, writeFileSync } from 'node:fs';
 import { AbortError, MappedFileClosed, MappedFileTruncated, open } from '../../src';
 import { startTruncator } from '../support/processes';
-import { PAGE, TempDir, patternBuffer, firstPatternMismatch } from '../support/files';
+import { PAGE, patternBuffer, firstPatternMismatch } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 test('async forms give the sync forms\' answers', async () => {
   const path = dir.patternFile('same', 5 * PAGE + 3);

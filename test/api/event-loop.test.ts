@@ -6,7 +6,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { open } from '../../src';
 import { binding } from '../../src/binding';
-import { TempDir } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
 // Under qemu-user (scripts/ci-arm64.sh sets SAFE_MMAP_TEST_QEMU=1) the event
 // loop's own JavaScript runs several times slower (26 ms async p99 there, in
@@ -21,11 +21,10 @@ const ASYNC_P99_LIMIT_MS = EMULATED ? 100 : 30;
 const STALL_FACTOR = EMULATED ? 2 : 3;
 const FILE_LENGTH = 384 << 20;
 const CHUNK = 2 << 20;
-let dir: TempDir;
+const dir = useTempDir();
 let path: string;
 
 beforeAll(() => {
-  dir = new TempDir();
   path = dir.file('cold.bin');
   const fd = openSync(path, 'w');
   const block = Buffer.alloc(CHUNK, 0x5a);
@@ -33,7 +32,6 @@ beforeAll(() => {
   fsyncSync(fd);  // clean pages can be evicted
   closeSync(fd);
 });
-afterAll(() => dir.remove());
 
 /** Evicts the file's pages from the page cache (GNU dd: posix_fadvise DONTNEED on the whole file). */
 function evictFromPageCache(file: string): void {

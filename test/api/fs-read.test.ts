@@ -6,11 +6,10 @@ import * as fc from 'fast-check';
 import { MappedFileTruncated, open } from '../../src';
 import { binding } from '../../src/binding';
 import { startTruncator } from '../support/processes';
-import { PAGE, TempDir, patternBuffer } from '../support/files';
+import { PAGE, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 afterEach(() => binding.setAsyncPathForTesting(0));
 
 type Kind = 'Buffer' | 'Uint8Array' | 'Float64Array' | 'DataView';

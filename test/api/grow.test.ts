@@ -5,11 +5,10 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappedFileTruncated, open } from '../../src';
-import { PAGE, TempDir, patternBuffer } from '../support/files';
+import { PAGE, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 test('refresh() maps the new size; existing views keep working; a view past the new end throws', () => {
   const path = dir.patternFile('refresh', PAGE);

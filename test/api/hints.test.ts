@@ -3,20 +3,19 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { open } from '../../src';
-import { PAGE, TempDir } from '../support/files';
+import { PAGE } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
-let dir: TempDir;
+const dir = useTempDir();
 let path: string;
 const PAGES = 256;
 beforeAll(() => {
-  dir = new TempDir();
   path = dir.file('hints.bin');
   const fd = openSync(path, 'w');
   writeSync(fd, Buffer.alloc(PAGES * PAGE, 3));
   fsyncSync(fd);
   closeSync(fd);
 });
-afterAll(() => dir.remove());
 
 // Under qemu-user (scripts/ci-arm64.sh sets SAFE_MMAP_TEST_QEMU=1) the hints
 // never reach the kernel: qemu 7.2 drops MAP_POPULATE from mmap and answers

@@ -3,17 +3,16 @@
 import { constants } from 'node:buffer';
 import { closeSync, openSync, ftruncateSync, writeSync, truncateSync } from 'node:fs';
 import { MappedFileTruncated, open } from '../../src';
-import { TempDir } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
 const GiB = 1024 ** 3;
 const SIZE = 5 * GiB;
 const MARK_AT = 4 * GiB + 12345;  // past 2^32
 const MARK = Buffer.from('past four gibibytes');
 
-let dir: TempDir;
+const dir = useTempDir();
 let path: string;
 beforeAll(() => {
-  dir = new TempDir();
   path = dir.file('five-gib.sparse');
   const fd = openSync(path, 'r+');
   ftruncateSync(fd, SIZE);
@@ -21,7 +20,6 @@ beforeAll(() => {
   writeSync(fd, Buffer.from([0xde, 0xad, 0xbe, 0xef]), 0, 4, SIZE - 4);
   closeSync(fd);
 });
-afterAll(() => dir.remove());
 
 test('a sparse 5 GiB file maps whole and reads correctly past 4 GiB', () => {
   const file = open(path);

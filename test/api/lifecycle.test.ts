@@ -5,17 +5,15 @@ import * as v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MappedFileClosed, open } from '../../src';
 import { runNodeScript } from '../support/processes';
-import { TempDir } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
-let dir: TempDir;
+const dir = useTempDir();
 beforeAll(() => {
-  dir = new TempDir();
   // The first lease starts the process's watcher thread, which keeps one
   // descriptor of its own (/proc/sys/fs/lease-break-time) for good: let it
   // exist before anything is counted.
   open(dir.patternFile('warm-up', 100)).close();
 });
-afterAll(() => dir.remove());
 
 const openDescriptors = () => readdirSync('/proc/self/fd').length;
 const mappingsOf = (path: string) => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((line) => line.endsWith(path)).length;

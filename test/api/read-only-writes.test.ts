@@ -17,12 +17,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
 import { open, MappedFile, MappedFileClosed, MappedView, ValidationMode } from '../../src';
-import { PAGE, patternBuffer, TempDir } from '../support/files';
+import { PAGE, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { PACKAGE_ROOT, runNodeScript } from '../support/processes';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 let fileCount = 0;
 function patternFile(length: number): string {
@@ -78,6 +77,16 @@ function callMethod(view: MappedView, method: string, args: readonly unknown[]):
   return (view as unknown as Record<string, (...a: unknown[]) => unknown>)[method](...args);
 }
 
+/** What `action` threw, or 'nothing'. */
+function thrownBy(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return 'nothing';
+}
+
 function describeError(error: unknown): string {
   if (error === null || typeof error !== 'object') return `non-object: ${inspect(error)}`;
   return `${(error as object).constructor?.name} ${String((error as { code?: unknown }).code)}`;
@@ -119,12 +128,7 @@ describe("on a read-only ('r') mapping every write throws ERR_MAPPED_FILE_READ_O
             const log: string[] = [];
             for (const args of argumentLists(method, log)) {
               const where = `${label}.${method}(${args.map((arg) => inspect(arg)).join(', ')})`;
-              let thrown: unknown = 'nothing';
-              try {
-                callMethod(view, method, args);
-              } catch (error) {
-                thrown = error;
-              }
+              const thrown = thrownBy(() => callMethod(view, method, args));
               expect({ where, error: describeError(thrown) }).toEqual({ where, error: 'TypeError ERR_MAPPED_FILE_READ_ONLY' });
               expect(thrown).toBeInstanceOf(TypeError);
               expect((thrown as Error).message).toContain(filePath);
@@ -329,12 +333,7 @@ describe('writes after close() throw MappedFileClosed', () => {
     let calls = 0;
     const expectClosed = (label: string, view: MappedView, method: string, args: readonly unknown[]): void => {
       const where = `${label}.${method}(${args.map((arg) => inspect(arg)).join(', ')}) after close()`;
-      let thrown: unknown = 'nothing';
-      try {
-        callMethod(view, method, args);
-      } catch (error) {
-        thrown = error;
-      }
+      const thrown = thrownBy(() => callMethod(view, method, args));
       expect({ where, error: describeError(thrown) }).toEqual({ where, error: 'MappedFileClosed ERR_MAPPED_FILE_CLOSED' });
       expect(thrown).toBeInstanceOf(MappedFileClosed);
       calls++;

@@ -5,11 +5,10 @@ import { createReadStream as fsCreateReadStream, truncateSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { MappedFileTruncated, open } from '../../src';
 import { binding } from '../../src/binding';
-import { PAGE, TempDir, patternBuffer } from '../support/files';
+import { PAGE, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 async function sha256(stream: NodeJS.ReadableStream): Promise<string> {
   const hash = createHash('sha256');

@@ -2,7 +2,7 @@
 // nothing near the file's size (no Buffer, no anonymous memory).
 import { closeSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
 import { open } from '../../src';
-import { TempDir } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
 const GiB = 1 << 30;
 
@@ -12,9 +12,7 @@ function anonymousResidentBytes(): number {
   return Number(match[1]) * 1024;
 }
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 test('indexOf of an absent needle over 1 GiB allocates no memory near the file size', () => {
   // Sparse: 1 GiB of zeros with a marker at the very end, so nothing is written to disk.

@@ -3,11 +3,10 @@
 // later truncation can never fault inside V8-compiled code.
 import { truncateSync, writeFileSync } from 'node:fs';
 import { open } from '../../src';
-import { PAGE, TempDir, patternBuffer } from '../support/files';
+import { PAGE, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 test('a snapshot never changes afterwards and never faults, whatever happens to the file', () => {
   const path = dir.patternFile('snap', 3 * PAGE);

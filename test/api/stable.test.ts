@@ -5,12 +5,11 @@
 import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { MappedFileChanged, MappedFileError, open } from '../../src';
 import { runNodeScript } from '../support/processes';
-import { TempDir, PAGE, patternBuffer } from '../support/files';
+import { PAGE, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { heatUntilLeased } from '../support/lease-heat.cjs';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 function expectChangedEverywhere(file: ReturnType<typeof open>) {
   const view = file.view();

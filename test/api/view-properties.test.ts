@@ -30,7 +30,8 @@ import { isUint8Array } from 'node:util/types';
 import * as fc from 'fast-check';
 import { open, MappedFile, MappedView } from '../../src';
 import { backingBytes, TARGETS } from '../support/buffer-args';
-import { PAGE, TempDir } from '../support/files';
+import { PAGE } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import {
   assertProperty, call, comparisonCount, describeCall, expectSameOutcome,
 } from '../support/parity';
@@ -41,9 +42,7 @@ import {
 const RUNS = Number(process.env.SAFE_MMAP_FC_RUNS) || 60;
 const MAX_LENGTH = buffer.constants.MAX_LENGTH;
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 // ---------------------------------------------------------------------------
 // Files

@@ -29,7 +29,8 @@ import * as path from 'node:path';
 import { inspect } from 'node:util';
 import * as fc from 'fast-check';
 import { open, MappedFile, MappedView, ValidationMode } from '../../src';
-import { PAGE, TempDir } from '../support/files';
+import { PAGE } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { prng } from '../support/random';
 import { arbEncoding, arbJunk } from '../support/buffer-args';
 import {
@@ -38,9 +39,7 @@ import {
 
 const RUNS = Number(process.env.SAFE_MMAP_FC_RUNS) || 60;
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 let fileCount = 0;
 function freshPath(): string {

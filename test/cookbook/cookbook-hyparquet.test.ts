@@ -9,7 +9,8 @@ import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import type { AsyncBuffer } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { arrayBufferSource, asyncArrayBufferSource, MappedFile, MappedFileTruncated, open } from '../../src';
-import { PAGE, TempDir } from '../support/files';
+import { PAGE } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { prng } from '../support/random';
 
 // hyparquet's own local-file reader is in its Node entry, which its types
@@ -23,7 +24,7 @@ const readRows = (file: MappedFile) => parquetReadObjects({ file: arrayBufferSou
 // --- end of recipe ---
 
 const ROWS = 60_000;
-let dir: TempDir;
+const dir = useTempDir();
 let path: string;
 let expectedRows: Record<string, unknown>[];
 
@@ -47,14 +48,12 @@ function writeParquet(target: string): void {
 }
 
 beforeAll(async () => {
-  dir = new TempDir();
   path = `${dir.path}/rows.parquet`;
   writeParquet(path);
   // The reference: hyparquet's own reader for local files (fs streams).
   expectedRows = await parquetReadObjects({ file: await asyncBufferFromFile(path) });
   expect(expectedRows).toHaveLength(ROWS);
 });
-afterAll(() => dir.remove());
 
 test('every row read through the recipe equals hyparquet\'s own file reader, sync and async source', async () => {
   const file = open(path);

@@ -7,7 +7,8 @@
 import { openAsBlob, truncateSync, writeFileSync } from 'node:fs';
 import { FileSource, PMTiles, Source, zxyToTileId } from 'pmtiles';
 import { arrayBufferSource, MappedFile, MappedFileTruncated, open } from '../../src';
-import { PAGE, TempDir } from '../support/files';
+import { PAGE } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { prng } from '../support/random';
 
 // --- the README recipe ---
@@ -24,7 +25,7 @@ function mappedTileSource(file: MappedFile): Source {
 
 const MAX_ZOOM = 4;
 interface Tile { z: number; x: number; y: number; id: number; bytes: Buffer }
-let dir: TempDir;
+const dir = useTempDir();
 let path: string;
 let tiles: Tile[];
 const METADATA = { name: 'cookbook', vector_layers: [], description: 'safe-mmap test archive' };
@@ -90,11 +91,9 @@ async function ownReader(target: string): Promise<PMTiles> {
 }
 
 beforeAll(() => {
-  dir = new TempDir();
   path = `${dir.path}/tiles.pmtiles`;
   tiles = buildArchive(path);
 });
-afterAll(() => dir.remove());
 
 test('every tile, the header and the metadata equal pmtiles\' own FileSource', async () => {
   const file = open(path);

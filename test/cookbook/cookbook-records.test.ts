@@ -6,7 +6,8 @@
 // test dies by SIGBUS; in 'always' mode the size check catches it first.
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { MappedFileTruncated, MappedView, open } from '../../src';
-import { PAGE, TempDir } from '../support/files';
+import { PAGE } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { prng } from '../support/random';
 
 // --- the README recipe ---
@@ -46,7 +47,7 @@ function* scanRecords(view: MappedView, recordsPerChunk = 2048): Generator<Row> 
 // --- end of recipe ---
 
 const COUNT = 20_000;
-let dir: TempDir;
+const dir = useTempDir();
 let path: string;
 let written: Row[];
 
@@ -76,11 +77,9 @@ function writeRecords(target: string): Row[] {
 }
 
 beforeAll(() => {
-  dir = new TempDir();
   path = `${dir.path}/data.rec`;
   written = writeRecords(path);
 });
-afterAll(() => dir.remove());
 
 test('every record over a MappedView equals the same parser over readFileSync\'s Buffer', () => {
   const expected = [...readRecords(readFileSync(path))];

@@ -13,7 +13,8 @@ import { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
 import * as yazl from 'yazl';
 import { fsReader, MappedFile, MappedFileTruncated, open } from '../../src';
-import { PAGE, TempDir } from '../support/files';
+import { PAGE } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { prng } from '../support/random';
 
 // --- the README recipe ---
@@ -45,7 +46,7 @@ function openMappedZip(file: MappedFile, options: yauzl.Options = {}): Promise<y
 }
 
 const MiB = 1024 * 1024;
-let dir: TempDir;
+const dir = useTempDir();
 let path: string;
 const contents = new Map<string, Buffer>();
 
@@ -99,12 +100,10 @@ async function entryNamed(zip: yauzl.ZipFile, name: string): Promise<yauzl.Entry
 }
 
 beforeAll(async () => {
-  dir = new TempDir();
   makeContents();
   path = `${dir.path}/archive.zip`;
   await writeZip(path);
 });
-afterAll(() => dir.remove());
 
 test('every entry through the recipe equals yauzl\'s own file reader, byte for byte', async () => {
   const expected = await readAll(await yauzl.openPromise(path, { lazyEntries: true }));

@@ -9,17 +9,16 @@
 // dies by SIGBUS.
 import { execFileSync } from 'node:child_process';
 import { runNodeScript } from '../support/processes';
-import { TempDir, PAGE } from '../support/files';
+import { PAGE } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { buildTestModule } from '../support/test-modules';
 
-let dir: TempDir;
+const dir = useTempDir();
 let helper: string;
 
 beforeAll(() => {
-  dir = new TempDir();
   helper = buildTestModule('thread-state', dir.path);
 });
-afterAll(() => dir.remove());
 
 type Mode = 'always' | 'fault';
 

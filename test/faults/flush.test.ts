@@ -6,12 +6,11 @@ import { mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MappedFileClosed, open } from '../../src';
-import { PAGE, TempDir } from '../support/files';
+import { PAGE } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { useTmpfs } from '../support/tmpfs';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 test('flush and flushAsync over whole files, ranges and views; written bytes are in the file', async () => {
   const path = dir.file('flush', Buffer.alloc(8 * PAGE));

@@ -5,12 +5,11 @@ import { closeSync, openSync, truncateSync } from 'node:fs';
 import { MappedFileTruncated, open } from '../../src';
 import { spawn } from 'node:child_process';
 import { packageCopyForOtherUsers } from '../support/processes';
-import { TempDir, PAGE, firstPatternMismatch, patternBuffer } from '../support/files';
+import { PAGE, firstPatternMismatch, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { heatUntilLeased } from '../support/lease-heat.cjs';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 test('a lease on a local file; none in validate fault mode or on a writable mapping', () => {
   const path = dir.patternFile('local', 4 * PAGE);

@@ -15,14 +15,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { binding } from '../../src/binding';
 import { open } from '../../src';
-import { TempDir, patternBuffer } from '../support/files';
+import { patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { leaseHolders } from '../support/proc-locks';
 import { startLeaseReader, startLeaseWriter } from '../support/processes';
 import { heatUntilLeased } from '../support/lease-heat.cjs';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 const FILE_LENGTH = 256 * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -10,12 +10,11 @@
 // The control runs the same script without the limit, where only the file
 // written to loses its lease.
 import { spawnSync } from 'node:child_process';
-import { TempDir, PAGE } from '../support/files';
+import { PAGE } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { PACKAGE_ROOT } from '../support/processes';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 interface Outcome {
   before: string[];          // validationMethod of both files before the writer

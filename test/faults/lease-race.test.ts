@@ -9,11 +9,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT, startLeaseReader, startLeaseWriter } from '../support/processes';
-import { TempDir, patternBuffer } from '../support/files';
+import { patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 const FILE_LENGTH = 256 * 1024;
 const RACE_MS = 3000;

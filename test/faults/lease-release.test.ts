@@ -5,12 +5,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { open } from '../../src';
 import { PACKAGE_ROOT, runNodeScript } from '../support/processes';
-import { TempDir, PAGE } from '../support/files';
+import { PAGE } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { heatUntilLeased } from '../support/lease-heat.cjs';
 
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 /** Milliseconds an open for write of `path` takes from another process. */
 function writerOpenMs(path: string): number {

@@ -4,14 +4,13 @@
 import { truncateSync } from 'node:fs';
 import { MappedFileTruncated, open } from '../../src';
 import { startTruncator } from '../support/processes';
-import { PAGE, TempDir, patternBuffer } from '../support/files';
+import { PAGE, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
 const FILE_LENGTH = 8 << 20;
 // Zero never occurs in the pattern file, so this needle is absent: a full scan.
 const ABSENT = Buffer.from('\0absent\0needle');
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 test('a search over a truncated file throws MappedFileTruncated', () => {
   const path = dir.patternFile('search-same-process', FILE_LENGTH);

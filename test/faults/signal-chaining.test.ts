@@ -2,16 +2,15 @@
 // loaded and a guarded read done, foreign signals and faults behave exactly as
 // they would without safe-mmap.
 import { runNodeScript } from '../support/processes';
-import { TempDir } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { buildTestModule } from '../support/test-modules';
 
 // This file also runs under Bun and Deno (test/runtimes/run.sh).
 const isDeno = 'Deno' in globalThis;
 
-let dir: TempDir;
+const dir = useTempDir();
 let path: string;
-beforeAll(() => { dir = new TempDir(); path = dir.patternFile('chain', 3 * 4096); });
-afterAll(() => dir.remove());
+beforeAll(() => { path = dir.patternFile('chain', 3 * 4096); });
 
 const loadAndRead = (file: string) => `{
   const { open } = require('.');

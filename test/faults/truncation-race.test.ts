@@ -3,16 +3,14 @@
 // and every byte returned is the pattern byte the file held at that offset
 // (the file never holds anything else, and never a zero).
 import { startTruncator } from '../support/processes';
-import { TempDir } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 // The reader is plain JS so that the worker test can run the same code.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { readUnderRace } = require('../support/race-reader.cjs');
 
 const FILE_LENGTH = 1 << 20;
 const RACE_MS = 3000;
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 test('a truncating and regrowing process never crashes the reader nor feeds it wrong bytes', async () => {
   const path = dir.patternFile('race', FILE_LENGTH);

@@ -4,12 +4,11 @@
 // read after the truncation kills the process with SIGBUS.
 import { truncateSync, writeFileSync } from 'node:fs';
 import { MappedFileError, MappedFileTruncated, open } from '../../src';
-import { PAGE, TempDir, patternBuffer } from '../support/files';
+import { PAGE, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
 const FILE_LENGTH = 4 * PAGE;
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 function expectTruncated(read: () => unknown, fileSize: number): void {
   let caught: unknown;

@@ -4,8 +4,9 @@
 // after close().
 import { rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MappedFileClosed, MappedFileIOError, MappedFileTruncated, MappedView, open } from '../../src';
+import { MappedFile, MappedFileClosed, MappedFileIOError, MappedFileTruncated, MappedView, open } from '../../src';
 import { PAGE, TempDir } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { useTmpfs } from '../support/tmpfs';
 
 // Each reads bytes in the view's third page or across the whole view.
@@ -33,15 +34,18 @@ function errorOf(operation: () => unknown): unknown {
   return 'no error';
 }
 
+/** A file of four pages of 0x41, mapped, and a view of it from its second page. */
+function mappedFromSecondPage(dir: TempDir, name: string): { path: string; file: MappedFile; view: MappedView } {
+  const path = dir.file(name, Buffer.alloc(4 * PAGE, 0x41));
+  const file = open(path);
+  return { path, file, view: file.view(PAGE) };
+}
+
 describe('after truncation', () => {
-  let dir: TempDir;
-  beforeAll(() => { dir = new TempDir(); });
-  afterAll(() => dir.remove());
+  const dir = useTempDir();
 
   test.each(Object.keys(OPERATIONS))('%s throws MappedFileTruncated', (name) => {
-    const path = dir.file(`truncated-${name}`, Buffer.alloc(4 * PAGE, 0x41));
-    const file = open(path);
-    const view = file.view(PAGE);
+    const { path, file, view } = mappedFromSecondPage(dir, `truncated-${name}`);
     truncateSync(path, PAGE + 10);
     const error = errorOf(() => OPERATIONS[name](view));
     expect(error).toBeInstanceOf(MappedFileTruncated);
@@ -51,14 +55,10 @@ describe('after truncation', () => {
 });
 
 describe('after close()', () => {
-  let dir: TempDir;
-  beforeAll(() => { dir = new TempDir(); });
-  afterAll(() => dir.remove());
+  const dir = useTempDir();
 
   test.each(Object.keys(OPERATIONS))('%s throws MappedFileClosed', (name) => {
-    const path = dir.file(`closed-${name}`, Buffer.alloc(4 * PAGE, 0x41));
-    const file = open(path);
-    const view = file.view(PAGE);
+    const { path, file, view } = mappedFromSecondPage(dir, `closed-${name}`);
     file.close();
     const error = errorOf(() => OPERATIONS[name](view));
     expect(error).toBeInstanceOf(MappedFileClosed);

@@ -4,13 +4,11 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { runNodeScript, startTruncator } from '../support/processes';
-import { TempDir } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 
 const FILE_LENGTH = 1 << 20;
 const RACE_MS = 3000;
-let dir: TempDir;
-beforeAll(() => { dir = new TempDir(); });
-afterAll(() => dir.remove());
+const dir = useTempDir();
 
 interface Tally {
   mappedLength: number; reads: number; wrongBytes: number; firstWrong: string | null; errors: Record<string, number>;

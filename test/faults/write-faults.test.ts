@@ -6,7 +6,8 @@ import { readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappedFileIOError, MappedFileTruncated, open } from '../../src';
 import { startTruncator } from '../support/processes';
-import { PAGE, TempDir, patternBuffer } from '../support/files';
+import { PAGE, patternBuffer } from '../support/files';
+import { useTempDir } from '../support/temp-dir';
 import { useTmpfs } from '../support/tmpfs';
 
 describe('a full disk under a sparse file (tmpfs size=1m, 4 MiB file)', () => {
@@ -49,9 +50,7 @@ describe('a full disk under a sparse file (tmpfs size=1m, 4 MiB file)', () => {
 });
 
 describe('truncation', () => {
-  let dir: TempDir;
-  beforeAll(() => { dir = new TempDir(); });
-  afterAll(() => dir.remove());
+  const dir = useTempDir();
 
   test('a write past the new end throws MappedFileTruncated; writes below it work', () => {
     const path = dir.patternFile('write-truncated', 4 * PAGE);
