@@ -1,5 +1,11 @@
-/** @type {import('jest').Config} */
-module.exports = {
+// The tests, a jest project per tier (test/README.md says what each holds):
+//   npx jest --selectProjects api        the API tier alone, without root
+/** The settings every tier shares. */
+const tier = (name) => ({
+  displayName: name,
+  roots: [`<rootDir>/test/${name}`],
+  testMatch: ['**/*.test.ts'],
+  testEnvironment: 'node',
   transform: {
     // Tests compile to CommonJS, as the package's main entry does.
     '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node' } }],
@@ -10,9 +16,11 @@ module.exports = {
     }],
   },
   transformIgnorePatterns: ['/node_modules/(?!hyparquet)'],
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
+});
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: ['api', 'faults', 'tooling', 'cookbook'].map(tier),
   testTimeout: 120000,
   // Fault tests spawn processes and race truncations: one file at a time keeps
   // them from starving each other on a 2-core machine.

@@ -6,7 +6,7 @@
 # node_modules linked, not copied), so build/ and lib/ here are never touched.
 #
 #   bash scripts/asan.sh                        every test file but the excluded ones below
-#   bash scripts/asan.sh close-race test/grow.test.ts   the named ones ("x" is test/x.test.ts)
+#   bash scripts/asan.sh close-race test/api/grow.test.ts   the named ones ("x" is test/<tier>/x.test.ts)
 #
 # Node itself is not built with ASan, so its runtime is loaded first with
 # LD_PRELOAD; child processes the tests spawn inherit it and the options.
@@ -23,26 +23,28 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # latency bounds do not hold at ASan's speed) and asan itself (this script).
 EXCLUDED=(package close-race-valgrind event-loop asan)
 
-is_excluded() {
+is_excluded() {  # is_excluded test/<tier>/<name>.test.ts
   local name
-  for name in "${EXCLUDED[@]}"; do [[ "$1" == "test/$name.test.ts" ]] && return 0; done
+  for name in "${EXCLUDED[@]}"; do [[ "${1##*/}" == "$name.test.ts" ]] && return 0; done
   return 1
 }
 
 tests=()
 if (($# == 0)); then
-  for file in "$ROOT"/test/*.test.ts; do
-    file="test/${file##*/}"
+  for file in "$ROOT"/test/*/*.test.ts; do
+    file=${file#"$ROOT"/}
     is_excluded "$file" || tests+=("$file")
   done
 else
   for argument in "$@"; do
-    file=$argument
-    [[ "$file" == */* || "$file" == *.ts ]] || file="test/$file.test.ts"
-    file=${file#./}
+    file=${argument#./}
+    if [[ "$file" != */* && "$file" != *.ts ]]; then
+      matches=("$ROOT"/test/*/"$file".test.ts)
+      file=${matches[0]#"$ROOT"/}
+    fi
     [[ -f "$ROOT/$file" || ! -f "$ROOT/$file.test.ts" ]] || file="$file.test.ts"
     if [[ ! -f "$ROOT/$file" ]]; then echo "asan: no test file $file" >&2; exit 2; fi
-    if [[ "$file" == test/asan.test.ts ]]; then echo "asan: test/asan.test.ts runs this script" >&2; exit 2; fi
+    if [[ "${file##*/}" == asan.test.ts ]]; then echo "asan: $file runs this script" >&2; exit 2; fi
     tests+=("$file")
   done
 fi
@@ -70,7 +72,7 @@ PACKAGE="$WORK/package"
 LOGS="$WORK/logs"
 mkdir -p "$PACKAGE" "$LOGS"
 # Everything but what .gitignore lists as built or installed.
-tar -C "$ROOT" --exclude=./.git --exclude=./node_modules --exclude=./build --exclude=./lib \
+tar -C "$ROOT" --exclude=./.git --exclude=./node_modules --exclude=./build --exclude=./lib --exclude=./lib-scripts \
   --exclude=./prebuilds --exclude=./coverage --exclude=./tmp --exclude='./*.tgz' -cf - . | tar -C "$PACKAGE" -xf -
 ln -s "$ROOT/node_modules" "$PACKAGE/node_modules"
 
@@ -117,7 +119,8 @@ if ((traps < 100)); then
   exit 1
 fi
 
-(cd "$PACKAGE" && node node_modules/typescript/bin/tsc -p tsconfig.build.json)
+(cd "$PACKAGE" && node node_modules/typescript/bin/tsc -p tsconfig.build.json &&
+  node node_modules/typescript/bin/tsc -p tsconfig.scripts.json)
 
 # ---- sanitizer options ------------------------------------------------------------
 # handle_sigbus=0: the addon's guard owns SIGBUS. ASan's handler, installed
@@ -128,7 +131,7 @@ fi
 #   handler) over ASan's and does not chain to it, so 1 would change nothing;
 #   2 (ASan keeps the signal) breaks wasm bounds traps. A SIGSEGV in the addon
 #   (a read of unmapped memory, which ASan's shadow does not cover) kills the
-#   process without a report; test/close-race-valgrind covers that.
+#   process without a report; test/tooling/close-race-valgrind covers that.
 # handle_sigill=1: UBSan's traps above.
 # detect_leaks=0: Node does not free everything at exit; LeakSanitizer would
 #   report V8's and Node's allocations, not ours.

@@ -11,13 +11,13 @@
 # a trial, too much for CI's hour next to everything else. The bad-input fuzz
 # keeps its 4,000 cases (about 20 s here): with fewer it does not reach every
 # kind of outcome, which it checks.
-#   scripts/ci-arm64.sh RESULTS_DIR [test/FILE.test.ts...]   (only those files)
+#   scripts/ci-arm64.sh RESULTS_DIR [test/TIER/FILE.test.ts...]   (only those files)
 # SAFE_MMAP_TEST_QEMU=1 tells the few tests whose expectation differs under
 # qemu-user (it drops MAP_POPULATE and MADV_WILLNEED) that they are emulated.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
-results_dir=${1:?usage: scripts/ci-arm64.sh RESULTS_DIR [test/FILE.test.ts...]}
+results_dir=${1:?usage: scripts/ci-arm64.sh RESULTS_DIR [test/TIER/FILE.test.ts...]}
 shift
 source scripts/ci-lib.sh
 
@@ -72,8 +72,8 @@ if [[ $loaded != "arm64 prebuilds/linux-arm64/safe-mmap.glibc.node" ]]; then
 fi
 
 files=("$@")
-((${#files[@]} > 0)) || for file in test/*.test.ts; do
-  name=${file#test/}
+((${#files[@]} > 0)) || for file in test/*/*.test.ts; do
+  name=${file##*/}
   skip=0
   for skipped in "${SKIPPED[@]}"; do [[ $name == "$skipped" ]] && skip=1; done
   ((skip)) || files+=("$file")
@@ -81,7 +81,7 @@ done
 echo "ci-arm64: ${#files[@]} test files, skipping ${SKIPPED[*]}"
 
 status=0
-# SAFE_MMAP_TEST_CC: test/fault-recovery-state compiles a small native helper,
+# SAFE_MMAP_TEST_CC: test/faults/fault-recovery-state compiles a small native helper,
 # which must be an arm64 one here.
 (cd "$work" && SAFE_MMAP_TEST_QEMU=1 SAFE_MMAP_FC_RUNS=${SAFE_MMAP_FC_RUNS:-20} SAFE_MMAP_TEST_CC=aarch64-linux-gnu-gcc \
   "$CI_NODE_ARM64" node_modules/jest/bin/jest.js --json --outputFile="$results_dir/arm64.json" "${files[@]}" </dev/null) || status=$?

@@ -45,8 +45,8 @@ if [[ ! -e build/Release/safe_mmap.node ]]; then npx node-gyp rebuild >/dev/null
 if [[ ! -e lib/index.js ]]; then npm run build:ts >/dev/null; fi
 
 files=()
-for file in test/*.test.ts; do
-  case ${file#test/} in
+for file in test/*/*.test.ts; do
+  case ${file##*/} in
     package.test.ts|glibc-floor.test.ts|asan.test.ts|close-race-valgrind.test.ts|event-loop.test.ts) ;;
     buffer-parity.test.ts|view-properties.test.ts|write-parity.test.ts) ;;
     bad-input.test.ts|bad-input-fuzz.test.ts|reliability.test.ts|soak.test.ts|fs-read.test.ts) ;;
@@ -60,8 +60,8 @@ for version in "${versions[@]}"; do
   started=$SECONDS
   version_files=()
   for file in "${files[@]}"; do
-    if [[ $version == 18.* && $file == test/cookbook-pmtiles.test.ts ]]; then continue; fi
-    if [[ $version != 18.* && $file == test/lifecycle.test.ts ]]; then continue; fi
+    if [[ $version == 18.* && $file == test/cookbook/cookbook-pmtiles.test.ts ]]; then continue; fi
+    if [[ $version != 18.* && $file == test/api/lifecycle.test.ts ]]; then continue; fi
     version_files+=("$file")
   done
   echo "ci-matrix: Node $("$node" --version): ${#version_files[@]} test files"

@@ -22,7 +22,7 @@ passed=0 failed=0
 # prebuilds/, which would take it from under this checkout.
 mkdir "$work/package" "$work/packed"
 for entry in *; do
-  case $entry in node_modules|build|lib|prebuilds|*.tgz) ;; *) cp -r "$entry" "$work/package/" ;; esac
+  case $entry in node_modules|build|lib|lib-scripts|prebuilds|*.tgz) ;; *) cp -r "$entry" "$work/package/" ;; esac
 done
 mkdir "$work/package/prebuilds"
 ln -s "$root/node_modules" "$work/package/node_modules"

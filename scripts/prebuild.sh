@@ -4,7 +4,7 @@
 #   prebuilds/linux-arm64/safe-mmap.glibc.node  cross-built with Debian's g++-aarch64-linux-gnu,
 # tagged glibc (--tag-libc), so that node-gyp-build on Alpine (musl) does not
 # pick them and builds from source instead,
-# both held to the glibc floor by native/glibc_floor.h (test/glibc-floor.test.ts
+# both held to the glibc floor by native/glibc_floor.h (test/tooling/glibc-floor.test.ts
 # checks them). `scripts/prebuild.sh x64` or `arm64` makes one of them.
 # The arm64 build runs in a directory of its own: node-gyp-build prefers
 # build/Release to prebuilds/ whatever its architecture, so an arm64

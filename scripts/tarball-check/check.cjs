@@ -1,5 +1,5 @@
 // Run in an empty project where the packed tarball is installed, by
-// scripts/ci-tarball.sh (each Node version and arch) and test/package.test.ts:
+// scripts/ci-tarball.sh (each Node version and arch) and test/tooling/package.test.ts:
 // require() it, read a mapped file, truncate it, expect MappedFileTruncated;
 // print which entry point and which addon file were loaded.
 'use strict';

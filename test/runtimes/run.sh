@@ -25,18 +25,18 @@ mkdir -p "$results_dir"
 # search under truncation, signal chaining, the thread state a caught fault
 # must leave intact (PKRU: the crash Deno had), and loading by require / import.
 FAULT_TESTS=(
-  test/truncation-same-process.test.ts
-  test/truncation-race.test.ts
-  test/workers.test.ts
-  test/faultfs.test.ts
-  test/io-error.test.ts
-  test/async.test.ts
-  test/async-fast-path.test.ts  # both async paths, and the turn budget without libuv's loop counter
-  test/read-stream.test.ts
-  test/search-truncation.test.ts
-  test/signal-chaining.test.ts
-  test/fault-recovery-state.test.ts
-  test/runtime-loading.test.ts
+  test/faults/truncation-same-process.test.ts
+  test/faults/truncation-race.test.ts
+  test/faults/workers.test.ts
+  test/faults/faultfs.test.ts
+  test/faults/io-error.test.ts
+  test/api/async.test.ts
+  test/api/async-fast-path.test.ts  # both async paths, and the turn budget without libuv's loop counter
+  test/api/read-stream.test.ts
+  test/faults/search-truncation.test.ts
+  test/faults/signal-chaining.test.ts
+  test/faults/fault-recovery-state.test.ts
+  test/tooling/runtime-loading.test.ts
 )
 
 npm ci --prefix "$here" --no-audit --no-fund </dev/null >/dev/null

@@ -2,33 +2,26 @@
 // awkward values Buffer's methods must be called with (and that a MappedView
 // must then treat exactly alike).
 import * as fc from 'fast-check';
+import {
+  AWKWARD_BIGINTS, AWKWARD_NUMBERS, ENCODING_LOOKALIKES, ENCODING_NAMES, NON_STRING_ENCODINGS, NOT_NUMBERS,
+  NUMBER_STRINGS, UNKNOWN_ENCODING_NAMES,
+} from './awkward-values';
 import { PAGE } from './files';
 
 /**
  * Awkward values for any offset, index or length: invalid ones, ones that are
  * only valid after coercion, and corner cases (-0, unsafe integers).
  */
-export const JUNK: readonly unknown[] = [
-  NaN, Infinity, -Infinity, -0, 0.5, -0.5, 1.5, 2.999, -1, -2, 2 ** 31, 2 ** 32, 2 ** 32 + 1, 2 ** 53,
-  2 ** 53 + 2, -(2 ** 53), Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MAX_VALUE,
-  Number.MIN_VALUE, 1e21, -1e21, '0', '1', '3', '-1', '1.5', '', ' ', 'abc', '0x10', null, undefined, true,
-  false, {}, [], [2], { valueOf: () => 2 }, 1n, -1n, 2n ** 64n, Symbol('offset'), () => 0,
-  new Number(1), new String('2'), new Date(0),
-];
+export const JUNK: readonly unknown[] = [...AWKWARD_NUMBERS, ...NUMBER_STRINGS, ...NOT_NUMBERS, ...AWKWARD_BIGINTS];
 
 export const arbJunk: fc.Arbitrary<unknown> = fc.constantFrom(...JUNK);
 
-/** Every Buffer encoding, under its names and in several capitalisations. */
-export const ENCODINGS: readonly (string | undefined)[] = [
-  undefined, 'utf8', 'utf-8', 'UTF8', 'UTF-8', 'Utf-8', 'utf16le', 'utf-16le', 'UTF16LE', 'UTF-16LE',
-  'ucs2', 'ucs-2', 'UCS2', 'UCS-2', 'latin1', 'LATIN1', 'Latin1', 'binary', 'BINARY', 'ascii', 'ASCII',
-  'base64', 'BASE64', 'base64url', 'BASE64URL', 'Base64Url', 'hex', 'HEX', 'Hex',
-];
-export const UNKNOWN_ENCODINGS: readonly unknown[] = [
-  'utf9', '', 'utf16', 'utf-16', 'latin-1', 'base-64', 'hex ', ' hex', 'UTF_8', 'buffer', 'utf8\0', null, 0, 1,
-  {}, [], ['hex'], true, { toString: () => 'hex' }, new String('base64'), Symbol('hex'),
-];
-const KNOWN_NAMES = ENCODINGS.filter((e): e is string => e !== undefined);
+/** Every Buffer encoding, under its names and in several capitalisations, and none (the default). */
+export const ENCODINGS: readonly (string | undefined)[] = [undefined, ...ENCODING_NAMES];
+/** Encodings Buffer rejects, and values of other types (some of which coerce to a known name). */
+export const UNKNOWN_ENCODINGS: readonly unknown[] = [...UNKNOWN_ENCODING_NAMES, ...NON_STRING_ENCODINGS,
+  ...ENCODING_LOOKALIKES];
+const KNOWN_NAMES = ENCODING_NAMES;
 
 export const arbEncoding: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: fc.constantFrom(...ENCODINGS), weight: 4 },
@@ -109,6 +102,8 @@ export const TARGETS: readonly Target[] = [
 ];
 /** The byte targets of TARGETS: the Buffers and Uint8Arrays that copy() can write to. */
 export const BYTE_TARGETS: readonly Target[] = TARGETS.slice(0, 8);
+/** The targets of TARGETS that copy() rejects: other typed arrays, and values of other types. */
+export const NON_BYTE_TARGETS: readonly Target[] = TARGETS.slice(8);
 
 /** The whole memory a target could be written to, for comparing after copy(). */
 export function backingBytes(target: unknown): Buffer | undefined {

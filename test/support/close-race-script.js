@@ -7,14 +7,14 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { open, MappedFileClosed } = require(path.join(__dirname, '..', '..'));
+const { patternBuffer } = require('./pattern.cjs');
 
 const rounds = Number(process.argv[2] ?? 5);
 const FILE_LENGTH = 16 << 20;
 const COPY_LENGTH = 4 << 20;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-mmap-valgrind-'));
 const file = path.join(dir, 'data.bin');
-const pattern = Buffer.alloc(FILE_LENGTH);
-for (let i = 0; i < FILE_LENGTH; i++) pattern[i] = 1 + ((i * 31 + 7) % 255);
+const pattern = patternBuffer(0, FILE_LENGTH);
 fs.writeFileSync(file, pattern);
 
 (async () => {

@@ -1,4 +1,4 @@
-// Compiled by test/glibc-floor.test.ts with native/glibc_floor.h force-included,
+// Compiled by test/tooling/glibc-floor.test.ts with native/glibc_floor.h force-included,
 // as binding.gyp does: it calls what a future native file plausibly will (a
 // watcher thread, signals, semaphores, timers, dlopen, call_once, shared_ptr,
 // thread_local), so the floor holds for code that is not written yet.

@@ -10,14 +10,14 @@
 // and prints { cycles, maxOpenMs } at the end.
 'use strict';
 const fs = require('node:fs');
+const { patternBuffer } = require('./pattern.cjs');
 const { waitForGo } = require('./wait-for-go');
 const [path, lengthText, millisecondsText, mode = 'rewrite'] = process.argv.slice(2);
 const length = Number(lengthText);
 fs.writeSync(1, 'ready\n');  // booted (see truncator.js)
 waitForGo(path);
 const deadline = Date.now() + Number(millisecondsText);
-const pattern = Buffer.allocUnsafe(length);
-for (let i = 0; i < length; i++) pattern[i] = 1 + ((i * 31 + 7) % 255);
+const pattern = patternBuffer(0, length);
 const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 let cycles = 0;

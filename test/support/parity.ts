@@ -1,8 +1,8 @@
 // The Buffer-parity rule, shared by the property tests: a MappedView method,
 // called with the same arguments as the same method of a Buffer holding the
 // same bytes, must return an equal value or throw an error of the same class
-// with the same `code`. Used by test/buffer-parity.test.ts and
-// test/view-properties.test.ts.
+// with the same `code`. Used by test/api/buffer-parity.test.ts and
+// test/api/view-properties.test.ts.
 import { inspect } from 'node:util';
 import { isUint8Array } from 'node:util/types';
 import * as fc from 'fast-check';

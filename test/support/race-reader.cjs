@@ -6,10 +6,7 @@
 'use strict';
 const { join } = require('node:path');
 const { open } = require(join(__dirname, '..', '..'));
-
-function patternByte(offset) {
-  return 1 + ((offset * 31 + 7) % 255);
-}
+const { patternByte } = require('./pattern.cjs');
 
 /**
  * Maps `path`, calls onMapped(mappedLength), then reads for `milliseconds`.

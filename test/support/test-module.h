@@ -1,4 +1,4 @@
-// What the test-only Node-API modules (test/thread-state, test/signal-probe)
+// What the test-only Node-API modules (test/support/thread-state, signal-probe, thread-signal)
 // share: the few Node-API declarations they use, written out here (their ABI
 // is stable) so that each builds with a bare `cc -shared` and no Node
 // headers, and loads in any Node-API runtime; and the helpers to return a

@@ -8,6 +8,7 @@
 // so the file only ever holds pattern bytes or is shorter. Exits by itself.
 'use strict';
 const fs = require('node:fs');
+const { patternBuffer } = require('./pattern.cjs');
 const { waitForGo } = require('./wait-for-go');
 const [path, lengthText, millisecondsText] = process.argv.slice(2);
 const length = Number(lengthText);
@@ -17,8 +18,7 @@ fs.writeSync(1, 'ready\n');
 waitForGo(path);
 const deadline = Date.now() + Number(millisecondsText);
 
-const pattern = Buffer.allocUnsafe(length);
-for (let i = 0; i < length; i++) pattern[i] = 1 + ((i * 31 + 7) % 255);
+const pattern = patternBuffer(0, length);
 
 let cycles = 0;
 const fd = fs.openSync(path, 'r+');
