@@ -20,7 +20,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export function compileFaultfs(dir: string): string {
   const binary = path.join(dir, 'faultfs');
   const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' }).trim().split(/\s+/);
-  execFileSync('gcc', ['-O2', '-Wall', '-o', binary, repoPath('test', 'faultfs', 'faultfs.c'), ...flags]);
+  execFileSync('gcc', ['-O2', '-Wall', '-o', binary, repoPath('test', 'support', 'faultfs', 'faultfs.c'), ...flags]);
   return binary;
 }
 
