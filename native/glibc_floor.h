@@ -2,7 +2,7 @@
 // anything else in every native source on Linux, so a new file gets it without
 // thought. It makes the addon built here (glibc 2.36, Debian bookworm, native
 // and aarch64 cross) load on glibc 2.28 (RHEL 8, Debian 10/11, Ubuntu 20.04),
-// the oldest glibc that Node 18+ runs on. test/glibc-floor.test.ts reads every
+// the oldest glibc that Node 18+ runs on. test/tooling/glibc-floor.test.ts reads every
 // built addon's dynamic symbol table and fails on any version above the floor;
 // it also checks that each pin below names one implementation under two names.
 //

@@ -98,7 +98,7 @@ bool SentByKernel(const siginfo_t* info) { return info->si_code > 0; }
 // signal could interrupt a handler that counts on being alone. libuv's does
 // (process.on('SIGBUS')): it takes a lock with a blocking read, and a SIGCHLD
 // arriving meanwhile, whose handler takes the same lock, deadlocked the
-// thread (seen under qemu, where the window is wide; test/signal-chaining).
+// thread (seen under qemu, where the window is wide; test/faults/signal-chaining).
 // On return the mask is put back, as sigreturn would; a handler that
 // siglongjmps away keeps it blocked, as it would under the kernel.
 template <typename Call>

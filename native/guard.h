@@ -39,7 +39,7 @@ void SetGuardEnabledForTesting(bool enabled);
 // Test hook: when disabled, a claimed fault leaves the handler by siglongjmp,
 // as the guard did before it resumed through sigreturn. The state that signal
 // delivery resets (PKRU, MXCSR, an SS_AUTODISARM alternate stack...) then
-// stays reset; test/fault-recovery-state proves its tests catch that.
+// stays reset; test/faults/fault-recovery-state proves its tests catch that.
 void SetResumeThroughSigreturnForTesting(bool enabled);
 
 }  // namespace safe_mmap

@@ -36,7 +36,7 @@ constexpr long kLeaseFilesystems[] = {
 };
 
 // Test hook: the next Begin parks between its two slot loads until released,
-// as a preempted pool thread would (test/lease-stale-retake).
+// as a preempted pool thread would (test/faults/lease-stale-retake).
 std::atomic<int> begin_stall{kBeginStallOff};
 
 

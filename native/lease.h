@@ -83,10 +83,10 @@ constexpr uint64_t kLeaseIdleMs = 1000;
 
 // Test hooks. With the epoch check off, a lease once taken is trusted for
 // good, breaks or not (Begin, Confirm and held ignore state and epoch):
-// test/lease-race shows its oracle then sees wrong bytes. The count is every break the watcher handled in this process.
+// test/faults/lease-race shows its oracle then sees wrong bytes. The count is every break the watcher handled in this process.
 void SetLeaseEpochCheckEnabledForTesting(bool enabled);
 // Stops the watcher between rounds, as a stopped or frozen process would:
-// test/lease-race shows that a lease the kernel then revokes is not trusted.
+// test/faults/lease-race shows that a lease the kernel then revokes is not trusted.
 void SetLeaseWatcherPausedForTesting(bool paused);
 // Stalls the next Begin, on whatever thread, between its loads of the slot
 // (a preempted pool thread, on demand). action kBeginStallArmed arms it,

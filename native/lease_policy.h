@@ -72,8 +72,8 @@ class LeasePolicy {
 };
 
 // Test hook: with the back-off off, an unchanged break is treated as a change
-// (re-take after kWriterGraceMs), as before the policy existed: test/lease-
-// operators shows that a retrying truncate(1) is then locked out.
+// (re-take after kWriterGraceMs): test/faults/lease-operators shows that a
+// retrying truncate(1) is then locked out.
 void SetLeaseBackoffEnabledForTesting(bool enabled);
 
 }  // namespace safe_mmap

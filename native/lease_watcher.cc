@@ -129,7 +129,7 @@ void WaitWhilePausedForTesting() {
 // it wakes at least every 250 ms so that drained_at_ms stays fresh, and
 // readers stop trusting the epoch when it is not (the process was stopped).
 void* WatchLeases(void*) {
-  // Named, so that an operator (and test/lease-signals) can find it in
+  // Named, so that an operator (and test/faults/lease-signals) can find it in
   // /proc/PID/task/*/comm. prctl rather than pthread_setname_np, whose
   // glibc version is above the floor (glibc_floor.h).
   prctl(PR_SET_NAME, "safe-mmap-lease", 0, 0, 0);
