@@ -57,13 +57,9 @@ ValidationMethod ChangeDetector::method() const {
   return lease_.held() ? ValidationMethod::kLease : ValidationMethod::kFstat;
 }
 
-AccessResult ChangeDetector::Validated(uint64_t end, bool owner, TryWork try_work, void* context) {
+AccessResult ChangeDetector::ValidatedWithoutLease(uint64_t end, bool owner, TryWork try_work, void* context) {
   if (options_.stable) return Stable(end, owner, try_work, context);
-  if (lease_.registered()) {
-    const LeaseVerdict verdict = UnderLease(end, try_work, context);
-    if (verdict != LeaseVerdict::kNotVouched) return AccessResult::Ok();  // kDeclined: no answer
-    if (owner) TakeLeaseWhenHot();  // for the accesses after this one
-  }
+  if (owner && lease_.registered()) TakeLeaseWhenHot();  // for the accesses after this one
   return Seqlocked(end, owner ? &last_state_ : nullptr, try_work, context);
 }
 
@@ -76,31 +72,6 @@ AccessResult ChangeDetector::ClassifyFault(uint64_t end) const {
 
 void ChangeDetector::NoteOwnerAccess() {
   if (options_.mode == ValidationMode::kAlways && lease_.registered()) TakeLeaseWhenHot();
-}
-
-// Lease mode (lease.h): Begin, the work, Confirm. A try that does not
-// complete under the lease means the file changed without a break (hole 1:
-// another process's open(O_RDONLY|O_TRUNC)) or a page could not be read
-// (hole 4): the lease no longer vouches for anything, and the seqlock that
-// follows classifies the fault and decides about the bytes, repeating the
-// work. So does a Confirm that fails (a break, or a watcher that has not run
-// lately).
-ChangeDetector::LeaseVerdict ChangeDetector::UnderLease(uint64_t end, TryWork try_work, void* context) {
-  // The leased size after Begin: TakeLeaseWhenHot zeroes it once the lease
-  // is found gone and stores the new size after a new one is taken, so a
-  // size read before Begin could be an earlier lease's, larger than the file
-  // this lease vouches for.
-  uint64_t token;
-  if (!lease_.Begin(&token) || end > leased_size_.load(std::memory_order_acquire)) {
-    return LeaseVerdict::kNotVouched;
-  }
-  const TryEnd tried = try_work(context);
-  if (tried.how == TryEnd::kDeclined) return LeaseVerdict::kDeclined;
-  if (tried.how != TryEnd::kCompleted) {
-    lease_.Distrust();
-    return LeaseVerdict::kNotVouched;
-  }
-  return lease_.Confirm(token) ? LeaseVerdict::kVouched : LeaseVerdict::kNotVouched;
 }
 
 // The seqlock. `before` is a state observed before the work started and
@@ -150,7 +121,8 @@ AccessResult ChangeDetector::Stable(uint64_t end, bool owner, TryWork try_work, 
     changed_.store(true, std::memory_order_release);
     return AccessResult::Changed(-1);
   }
-  if (UnderLease(end, try_work, context) == LeaseVerdict::kVouched) return AccessResult::Ok();
+  const auto try_it = [&] { return try_work(context); };
+  if (UnderLease(end, try_it) == LeaseVerdict::kVouched) return AccessResult::Ok();
   if (owner && lease_.registered()) TakeLeaseWhenHot();
   const TryEnd tried = try_work(context);
   FileState now;

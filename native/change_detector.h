@@ -70,7 +70,16 @@ class ChangeDetector {
   // it, kChanged for a { stable: true } file. owner: the call is on the
   // owning JS thread, which keeps the seqlock's cached state and takes the
   // lease; any other thread observes the file itself.
-  AccessResult Validated(uint64_t end, bool owner, TryWork try_work, void* context);
+  // try_work: a callable returning TryEnd. The lease's path is inline, so
+  // that a hot access under a held lease makes no call beyond the lease's own
+  // two checks; the rest is out of line.
+  template <typename Try>
+  AccessResult Validated(uint64_t end, bool owner, Try try_work) {
+    if (!options_.stable && lease_.registered() && UnderLease(end, try_work) != LeaseVerdict::kNotVouched) {
+      return AccessResult::Ok();  // vouched, or kDeclined: no answer
+    }
+    return ValidatedWithoutLease(end, owner, &CallTry<Try>, &try_work);
+  }
   // 'fault' mode knows no earlier state: a fault past the end of the file
   // now is a truncation, one inside it an I/O error.
   AccessResult ClassifyFault(uint64_t end) const;
@@ -86,7 +95,38 @@ class ChangeDetector {
   static constexpr int kMaxAttempts = 16;
 
   enum class LeaseVerdict { kVouched, kDeclined, kNotVouched };
-  LeaseVerdict UnderLease(uint64_t end, TryWork try_work, void* context);
+  // Lease mode (lease.h): Begin, the work, Confirm. A try that does not
+  // complete under the lease means the file changed without a break (hole
+  // 1: another process's open(O_RDONLY|O_TRUNC)) or a page could not be read
+  // (hole 4): the lease no longer vouches for anything, and the seqlock that
+  // follows classifies the fault and decides about the bytes, repeating the
+  // work. So does a Confirm that fails (a break, or a watcher that has not
+  // run lately).
+  template <typename Try>
+  LeaseVerdict UnderLease(uint64_t end, Try& try_work) {
+    // The leased size after Begin: TakeLeaseWhenHot zeroes it once the lease
+    // is found gone and stores the new size after a new one is taken, so a
+    // size read before Begin could be an earlier lease's, larger than the
+    // file this lease vouches for.
+    uint64_t token;
+    if (!lease_.Begin(&token) || end > leased_size_.load(std::memory_order_acquire)) {
+      return LeaseVerdict::kNotVouched;
+    }
+    const TryEnd tried = try_work();
+    if (tried.how == TryEnd::kDeclined) return LeaseVerdict::kDeclined;
+    if (tried.how != TryEnd::kCompleted) {
+      lease_.Distrust();
+      return LeaseVerdict::kNotVouched;
+    }
+    return lease_.Confirm(token) ? LeaseVerdict::kVouched : LeaseVerdict::kNotVouched;
+  }
+  template <typename Try>
+  static TryEnd CallTry(void* try_work) {
+    return (*static_cast<Try*>(try_work))();
+  }
+  // Everything but a vouching lease: { stable: true }, taking the lease, the
+  // seqlock.
+  AccessResult ValidatedWithoutLease(uint64_t end, bool owner, TryWork try_work, void* context);
   AccessResult Seqlocked(uint64_t end, FileState* known, TryWork try_work, void* context);
   AccessResult Stable(uint64_t end, bool owner, TryWork try_work, void* context);
   void TakeLeaseWhenHot();

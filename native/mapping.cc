@@ -211,20 +211,10 @@ AccessResult FileMapping::AccessChecked(uint64_t offset, uint64_t length, Mapped
     return changes_.ClassifyFault(offset + length);
   }
   // One try: the work over the mapping, under the guard.
-  struct Try {
-    const FileMapping* mapping;
-    const Region* region;
-    uint64_t offset, length;
-    MappedWork work;
-    void* context;
-  } attempt{this, region, offset, length, work, context};
-  const TryWork try_guarded = [](void* pointer) -> TryEnd {
-    const Try& t = *static_cast<const Try*>(pointer);
-    return {t.mapping->RunWork(*t.region, t.offset, t.length, t.work, t.context) ? TryEnd::kCompleted
-                                                                                 : TryEnd::kFaulted,
-            0};
+  const auto try_guarded = [&]() -> TryEnd {
+    return {RunWork(*region, offset, length, work, context) ? TryEnd::kCompleted : TryEnd::kFaulted, 0};
   };
-  return changes_.Validated(offset + length, owner, try_guarded, &attempt);
+  return changes_.Validated(offset + length, owner, try_guarded);
 }
 
 }  // namespace safe_mmap

@@ -150,7 +150,7 @@ AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* 
   // of the regrown hole. A short or failed read under the lease means the
   // file changed without a break or could not be read, as a fault does.
   ReadTry read{fd_, offset, length, destination, no_wait};
-  return changes_.Validated(offset + length, false, TryRead, &read);
+  return changes_.Validated(offset + length, false, [&] { return TryRead(&read); });
 }
 
 }  // namespace safe_mmap
