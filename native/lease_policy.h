@@ -15,6 +15,12 @@
 //   gets through: kFirstBackoffMs, doubling with each such break up to
 //   kMaxBackoffMs, back to the start once leases were held for
 //   kBackoffResetHeldMs without such a break.
+// How lazy snapshots (zero-copy Buffers over the mapping) are to compose: a
+// snapshot must keep its file's lease for its life, so it will hold the
+// lease slot (a count the watcher's idle release respects) and take the
+// lease at once, hot or not; a break still releases it, after the watcher
+// has turned the live snapshots into private memory. The back-off then
+// applies to the mapping's accesses, not to the snapshots already made.
 #pragma once
 
 #include <cstdint>
