@@ -28,12 +28,14 @@ async function pathsOf(operation: () => Promise<unknown>): Promise<{ callingThre
 /**
  * Evicts the file's pages and runs `operation`: it must go to the pool.
  * Under load the pages were seen back in the page cache between a verified
- * eviction and the access (its RWF_NOWAIT read found them), so up to three
- * evictions are tried; a fast path taken on cold pages fails all three.
+ * eviction and the access (its RWF_NOWAIT read found them), so up to five
+ * evictions are tried, 100 ms apart; a fast path taken on cold pages fails
+ * all five.
  */
 async function pathsWhenEvicted(path: string, file: MappedFile, operation: () => Promise<unknown>) {
   let paths = { callingThread: -1, pool: -1 };
-  for (let attempt = 0; attempt < 3 && paths.pool !== 1; attempt++) {
+  for (let attempt = 0; attempt < 5 && paths.pool !== 1; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(evictFromPageCache(path, file)).toBe(0);
     paths = await pathsOf(operation);
   }

@@ -61,7 +61,7 @@ test('a process that does not own the file and lacks CAP_LEASE (nobody): fstat m
       console.log(file.validationMethod);
       require('node:fs').readSync(0, Buffer.alloc(1));  // the parent truncates meanwhile
       try { view.readUInt8(${PAGE + 20}); console.log('read'); } catch (error) { console.log(error.name); }
-    `], { stdio: ['pipe', 'pipe', 'inherit'] });
+    `], { stdio: ['pipe', 'pipe', 'inherit'], cwd: dir.path });  // Node 24 reads package.json files above the cwd
   let output = '';
   const exited = new Promise((resolve) => child.on('exit', resolve));
   // Also settles when the child ends without a line (it could not read the
