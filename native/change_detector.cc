@@ -148,24 +148,26 @@ void ChangeDetector::TakeLeaseWhenHot() {
     leased_size_.store(0, std::memory_order_release);
     lease_policy_.Lost(lease_.breaks() != breaks_at_take_, now);
   }
-  switch (lease_policy_.Next(now)) {
-    case LeasePolicy::Step::kWait:
-      return;
-    case LeasePolicy::Step::kCheckBreak: {
-      FileState state;
-      lease_policy_.BreakChecked(ReadFileState(fd_, &state) == 0 && state == leased_state_, now);
-      return;
-    }
-    case LeasePolicy::Step::kTake:
-      break;
-  }
+  const LeasePolicy::Step step = lease_policy_.Next(now);
+  if (step == LeasePolicy::Step::kWait) return;
+  // A lease can be taken only when nobody has the file open for writing, so
+  // a successful take is also how a break is known to be over: a writer
+  // that opened the file may write only a while later.
   if (!lease_.Acquire()) {
     lease_policy_.TakeFailed(now);
     return;
   }
   FileState state;
+  const bool read = ReadFileState(fd_, &state) == 0;
+  // The break changed nothing (a failed non-blocking open, a writer that did
+  // not write): give the lease back at once and stay out of the way.
+  if (step == LeasePolicy::Step::kCheckBreak &&
+      lease_policy_.BreakChecked(read && state == leased_state_, now)) {
+    lease_.Distrust();
+    return;
+  }
   // { stable: true }: a change while no lease was held is a change too.
-  if (ReadFileState(fd_, &state) != 0 || (options_.stable && !(state == initial_state_))) {
+  if (!read || (options_.stable && !(state == initial_state_))) {
     lease_.Distrust();
     lease_policy_.TakeFailed(now);
     return;

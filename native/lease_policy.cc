@@ -28,9 +28,9 @@ void LeasePolicy::Lost(bool broke, uint64_t now_ms) {
   not_before_ms_ = std::max(not_before_ms_, now_ms + kWriterGraceMs);
 }
 
-void LeasePolicy::BreakChecked(bool unchanged, uint64_t now_ms) {
+bool LeasePolicy::BreakChecked(bool unchanged, uint64_t now_ms) {
   break_unchecked_ = false;
-  if (!unchanged || !backoff_enabled.load(std::memory_order_relaxed)) return;
+  if (!unchanged || !backoff_enabled.load(std::memory_order_relaxed)) return false;
   // Nothing was written: the breaker failed (a non-blocking open) or gave up.
   // It will retry; stay out of its way for longer than it waits.
   if (backoff_ms_ == 0 || held_ms_ >= kBackoffResetHeldMs) {
@@ -40,6 +40,7 @@ void LeasePolicy::BreakChecked(bool unchanged, uint64_t now_ms) {
   }
   held_ms_ = 0;
   not_before_ms_ = now_ms + backoff_ms_;
+  return true;
 }
 
 void LeasePolicy::Taken(uint64_t now_ms) {

@@ -50,7 +50,7 @@ class LeasePolicy {
 
   enum class Step {
     kWait,        // go on in fstat mode
-    kCheckBreak,  // compare the file's state with the leased one, then BreakChecked
+    kCheckBreak,  // once the breaker is gone, compare the file's state with the leased one
     kTake,        // try to take the lease now
   };
 
@@ -59,8 +59,10 @@ class LeasePolicy {
   // The lease was found gone since the last look: broken by a writer
   // (broke), or given back for idleness or after a fault (not).
   void Lost(bool broke, uint64_t now_ms);
-  // The outcome of kCheckBreak: whether the file is as it was when leased.
-  void BreakChecked(bool unchanged, uint64_t now_ms);
+  // The outcome of kCheckBreak, once the breaker is gone: whether the file
+  // is as it was when leased. Returns true when the lease is to be given up
+  // and not taken again for the back-off.
+  bool BreakChecked(bool unchanged, uint64_t now_ms);
   void Taken(uint64_t now_ms);
   void TakeFailed(uint64_t now_ms);
 

@@ -11,7 +11,7 @@
 // Every reader reads with the strict pattern oracle: every tool below
 // writes only the pattern (test/support/files.ts), so a byte that is not the
 // pattern at its offset, or a zero, is a wrong byte.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { binding } from '../../src/binding';
 import { open } from '../../src';
@@ -116,6 +116,33 @@ test('the common tools against a file under a hot reader: each goes through, and
     attempts === 1 ? ['ok'] : [expect.stringContaining('Resource temporarily unavailable'), 'ok'], true]));
   expect(tally.wrongBytes).toBe(0);
   expect(Object.keys(tally.errors).filter((name) => name !== 'MappedFileTruncated')).toEqual([]);
+});
+
+test('a writer that opens, waits, then writes is a change: the hot reader takes its lease again after it, with no back-off', async () => {
+  const path = dir.patternFile('slow-writer', FILE_LENGTH);
+  const file = open(path);
+  try {
+    expect(heatUntilLeased(file)).toBe('lease');
+    // The writer holds the file open for writing for 300 ms before it writes
+    // (the pattern's own byte, so nothing else changes), then closes it.
+    const writer = spawn(process.execPath, ['-e', `
+      const fs = require('node:fs');
+      const fd = fs.openSync(${JSON.stringify(path)}, 'r+');
+      setTimeout(() => { fs.writeSync(fd, Buffer.from([${patternBuffer(0, 1)[0]}]), 0, 1, 0); fs.closeSync(fd); }, 300);`]);
+    const exited = new Promise((resolve) => writer.on('exit', resolve));
+    let done = false;
+    void exited.then(() => { done = true; });
+    while (!done) {  // hot meanwhile: a reader that checked too early would judge the break unchanged
+      heatUntilLeased(file, 200);
+      await sleep(2);
+    }
+    const deadline = Date.now() + 2000;
+    while (heatUntilLeased(file, 200) !== 'lease' && Date.now() < deadline) await sleep(5);
+    expect(file.validationMethod).toBe('lease');
+    expect(file.view().snapshot().equals(patternBuffer(0, FILE_LENGTH))).toBe(true);
+  } finally {
+    file.close();
+  }
 });
 
 describe('idle files hold no lease', () => {
