@@ -146,7 +146,7 @@ void ChangeDetector::TakeLeaseWhenHot() {
     // (idleness, a fault under it).
     holding_lease_ = false;
     leased_size_.store(0, std::memory_order_release);
-    lease_policy_.Lost(lease_.breaks() != breaks_at_take_, now);
+    lease_policy_.Lost(lease_.SettledBreaks() != breaks_at_take_, now);
   }
   const LeasePolicy::Step step = lease_policy_.Next(now);
   if (step == LeasePolicy::Step::kWait) return;

@@ -205,6 +205,11 @@ bool FileLease::held() const {
   return slot_->state.load(std::memory_order_acquire) == kLeased;
 }
 
+uint64_t FileLease::SettledBreaks() const {
+  if (slot_ != nullptr) SettledState(*slot_);
+  return breaks();
+}
+
 uint64_t FileLease::breaks() const {
   return slot_ == nullptr ? 0 : slot_->breaks.load(std::memory_order_acquire) - breaks_at_start_;
 }

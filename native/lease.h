@@ -64,6 +64,10 @@ class FileLease {
   // Breaks the watcher handled for this lease since Register. Releases for
   // idleness and Distrust are not breaks.
   uint64_t breaks() const;
+  // breaks(), after waiting out a release in progress (one fcntl on the
+  // watcher thread): a break is counted while its slot is kBreaking, so a
+  // lease found gone a moment earlier may not show its break yet.
+  uint64_t SettledBreaks() const;
 
  private:
   LeaseSlot* slot_ = nullptr;
