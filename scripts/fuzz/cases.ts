@@ -12,7 +12,7 @@ import {
 
 /**
  * A function or method the fuzz calls. on: what the call is made on; kind: how
- * its outcome is awaited; twin: what the README says it behaves like (a Buffer
+ * its outcome is awaited; twin: what docs/api.md says it behaves like (a Buffer
  * method, or fs), asked about errors without a code.
  */
 export interface Method {

@@ -2,7 +2,7 @@
 // option of safe-mmap (open, every MappedFile and MappedView method) with
 // wrong types, extreme numbers, values near the bounds, closed files and views
 // of closed files, files truncated or extended after mapping, read-only and
-// read-write mappings. Every outcome must be one that the README and
+// read-write mappings. Every outcome must be one that docs/api.md and
 // src/errors.ts document:
 //   - a normal return (async methods: a Promise that fulfils; a stream: 'end');
 //   - a TypeError/RangeError/Error with one of Node's ERR_* codes that Buffer
@@ -12,7 +12,7 @@
 //   - an error thrown by the caller's own object (a valueOf or getter that
 //     throws, a revoked Proxy), passed through unchanged;
 //   - a TypeError/RangeError without a code only where the same call on what
-//     the README says the method behaves like throws the same class and
+//     docs/api.md says the method behaves like throws the same class and
 //     message: a Buffer of the view's length (a Uint8Array for set()), or fs
 //     for open(), read()/readAsync() (fs.readSync) and createReadStream(). These are V8's own coercion errors
 //     ("Cannot convert a Symbol value to a number"), which Buffer throws too.
@@ -26,7 +26,7 @@
 //
 // Async methods (flushAsync, snapshotAsync, copyAsync, indexOfAsync, readAsync...) are
 // awaited. They are `async` functions, so argument errors become rejections,
-// as the README says; a synchronous throw from one is counted as unexpected.
+// as docs/api.md says; a synchronous throw from one is counted as unexpected.
 // createReadStream() throws synchronously for bad options, as
 // fs.createReadStream does; a fault is an 'error' event.
 //

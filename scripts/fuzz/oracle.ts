@@ -1,4 +1,4 @@
-// The bad-input fuzz's oracle: whether a case's outcome is one the README and
+// The bad-input fuzz's oracle: whether a case's outcome is one docs/api.md and
 // src/errors.ts document. Errors are classified by constructor.name and
 // `code`, never instanceof, because jest's realm differs from Node's.
 import * as fs from 'node:fs';
