@@ -10,7 +10,7 @@ import { confinePath } from './values';
 /** How long an async call or a stream may take to settle, and a sync call to return. */
 export const CASE_TIMEOUT_MS = 5000;
 
-/** ERR_* codes the library documents (README "Errors"), or passes through from Buffer/fs, with their classes. */
+/** ERR_* codes the library documents (docs/api.md, "Errors"), or passes through from Buffer/fs, with their classes. */
 const DOCUMENTED_CODES: Record<string, string[]> = {
   ERR_INVALID_ARG_TYPE: ['TypeError'],
   ERR_INVALID_ARG_VALUE: ['TypeError', 'RangeError'],
@@ -57,7 +57,7 @@ function documentedKey(error: unknown): string | null {
 }
 
 /**
- * The error (or null) of the same call on what the README says the method
+ * The error (or null) of the same call on what docs/api.md says the method
  * behaves like: a Buffer of the view's length (a Uint8Array for set()), or
  * fs for open(), read()/readAsync() and createReadStream(). The oracle for errors without a code.
  */
@@ -108,7 +108,7 @@ export function classify(testCase: Case, ctx: Context, args: unknown[], outcome:
   }
   const error = outcome.threw;
   if (outcome.sync && ASYNC_METHOD.has(method.name)) {
-    return { unexpected: `threw synchronously from an async method (the README says errors become rejections): ${errorText(error)}` };
+    return { unexpected: `threw synchronously from an async method (docs/api.md says errors become rejections): ${errorText(error)}` };
   }
   const key = documentedKey(error);
   if (key) return { key };
