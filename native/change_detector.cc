@@ -71,7 +71,7 @@ AccessResult ChangeDetector::ClassifyFault(uint64_t end) const {
 }
 
 void ChangeDetector::NoteOwnerAccess() {
-  if (options_.mode == ValidationMode::kAlways && lease_.registered()) TakeLeaseWhenHot();
+  if (lease_.registered()) TakeLeaseWhenHot();  // only read-only 'always' mappings register
 }
 
 // The seqlock. `before` is a state observed before the work started and

@@ -266,12 +266,9 @@ Napi::Value MappingWrap::ReadAt(const Arguments& info) {
   uint64_t position, length, count;
   uint8_t* destination;
   if (!CopyArguments(info, &position, &length, &destination)) return Napi::Value();
-  AccessResult result = mapping_.AccessUpToEnd(position, length, CopyOut, destination,
-                                               FileMapping::Reach::kOwner, &count);
-  if (result.status != AccessStatus::kOk) {
-    ThrowAccessError(env, path_, {true, position, length}, result);
-    return Napi::Value();
-  }
+  const AccessResult result = mapping_.AccessUpToEnd(position, length, CopyOut, destination,
+                                                     FileMapping::Reach::kOwner, &count);
+  if (!Succeeded(env, {true, position, length}, result)) return Napi::Value();
   return Napi::Number::New(env, double(count));
 }
 
@@ -286,9 +283,7 @@ Napi::Value MappingWrap::WriteFrom(const Arguments& info) {
               "write range outside the source", &source)) {
     return Napi::Value();
   }
-  AccessResult result = mapping_.AccessForWrite(offset, length, CopyIn, source);
-  if (result.status != AccessStatus::kOk) {
-    ThrowAccessError(env, path_, {true, offset, length}, result);
+  if (!Succeeded(env, {true, offset, length}, mapping_.AccessForWrite(offset, length, CopyIn, source))) {
     return Napi::Value();
   }
   return Napi::Number::New(env, double(length));
@@ -306,8 +301,7 @@ Napi::Value MappingWrap::FillWith(const Arguments& info) {
     return Napi::Value();
   }
   FillJob job{pattern.Data(), pattern.ByteLength()};
-  AccessResult result = mapping_.AccessForWrite(offset, length, Fill, &job);
-  if (result.status != AccessStatus::kOk) ThrowAccessError(env, path_, {true, offset, length}, result);
+  Succeeded(env, {true, offset, length}, mapping_.AccessForWrite(offset, length, Fill, &job));
   return Napi::Value();
 }
 
@@ -373,12 +367,9 @@ Napi::Value MappingWrap::ResidencyOf(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value MappingWrap::FileSize(const Napi::CallbackInfo& info) {
-  AccessResult result = mapping_.CurrentFileSize();
-  if (result.status == AccessStatus::kOk) {
-    return Napi::Number::New(info.Env(), double(result.file_size));
-  }
-  ThrowAccessError(info.Env(), path_, {false, 0, 0}, result);
-  return Napi::Value();
+  const AccessResult result = mapping_.CurrentFileSize();
+  if (!Succeeded(info.Env(), {false, 0, 0}, result)) return Napi::Value();
+  return Napi::Number::New(info.Env(), double(result.file_size));
 }
 
 // validationMethod() -> a ValidationMethod (mapping.h), in step with src/file.ts.

@@ -52,15 +52,20 @@ class MappingWrap : public Napi::ObjectWrap<MappingWrap> {
   Napi::Value RawCopyForBenchmark(const Arguments& info);
 
  private:
+  // true for a successful access; otherwise throws the matching JS error
+  // for `range` and returns false.
+  bool Succeeded(Napi::Env env, ErrorRange range, const AccessResult& result) {
+    if (result.status == AccessStatus::kOk) return true;
+    ThrowAccessError(env, path_, range, result);
+    return false;
+  }
+
   // Runs work over [offset, offset+length) under the guard and the mapping's
   // validation, throwing the matching JS error on failure. Returns false
   // when it threw.
   bool GuardedAccess(Napi::Env env, uint64_t offset, uint64_t length, MappedWork work,
                      void* context) {
-    AccessResult result = mapping_.Access(offset, length, work, context);
-    if (result.status == AccessStatus::kOk) return true;
-    ThrowAccessError(env, path_, {true, offset, length}, result);
-    return false;
+    return Succeeded(env, {true, offset, length}, mapping_.Access(offset, length, work, context));
   }
 
   static bool ReadRange(const Arguments& info, size_t first,

@@ -140,7 +140,7 @@ bool RunsOnCallingThread(Napi::Env env, const FileMapping& mapping, const Access
   // Plain copies need no residency check: StartAccess tries them with
   // RWF_NOWAIT reads, which stop by themselves where a page is missing.
   if (plan.plain_copy) return true;
-  return Resident(mapping, plan.offset, ReadLength(mapping, plan));
+  return ResidentForPlan(mapping, plan);
 }
 
 

@@ -15,7 +15,7 @@ namespace safe_mmap {
 Napi::Object MakeTestingObject(Napi::Env env);
 
 // The switch-offs that a test sets for a whole child process, read from its
-// environment once per process: SAFE_MMAP_TEST_DISABLE_GUARD,
+// environment when the addon loads: SAFE_MMAP_TEST_DISABLE_GUARD,
 // SAFE_MMAP_TEST_RECOVER_IN_HANDLER, SAFE_MMAP_TEST_DISABLE_LEASE_EPOCH_CHECK
 // and SAFE_MMAP_TEST_DISABLE_LEASE_BACKOFF, each when it is "1".
 void ApplyTestSwitchesFromEnvironment();
