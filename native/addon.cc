@@ -4,9 +4,12 @@
 // against the mapping and the target), and turns AccessResult into the JS
 // error classes through a factory that src/binding.ts registers.
 //
-// No Buffer or ArrayBuffer created here ever aliases a mapping: every byte
-// that leaves the addon is copied under the guard into JS-owned memory,
-// because a fault in V8-compiled code could not be recovered.
+// No Buffer or ArrayBuffer created here aliases the file's mapping: every
+// byte that leaves the addon is copied under the guard into JS-owned memory,
+// because a fault in V8-compiled code could not be unwound. The one
+// exception is a lazy snapshot (lazy_ranges.h): a private mapping made under
+// a read lease, turned into a copy before any writer may start, and whose
+// holes become zero pages instead of faults.
 //
 // This file holds the module: its per-environment state (addon_state.h), the
 // slot functions and read(), and the constants JS shares with C++. The
@@ -22,6 +25,8 @@
 #include "addon_state.h"
 #include "guard.h"
 #include "js_errors.h"
+#include "lazy_bindings.h"
+#include "lazy_ranges.h"
 #include "mapping_wrap.h"
 #include "placement.h"
 #include "testing.h"
@@ -53,6 +58,13 @@ Napi::Object MakeConstants(Napi::Env env) {
                                  {"hugepage", int32_t(Advice::kHugePage)}}));
   constants.Set("mapFlag", table({{"writable", kWritable}, {"populate", kPopulate}, {"grow", kGrow},
                                   {"stable", kStable}, {"noLease", kNoLease}}));
+  constants.Set("lazy", table({{"mapped", int32_t(LazyState::kMapped)},
+                               {"copied", int32_t(LazyState::kCopied)},
+                               {"gone", int32_t(LazyState::kGone)},
+                               {"undamaged", int32_t(LazyDamage::kNone)},
+                               {"truncated", int32_t(LazyDamage::kTruncated)},
+                               {"ioError", int32_t(LazyDamage::kIOError)},
+                               {"minimumBytes", int32_t(kLazyMinimumBytes)}}));
   constants.Set("errorKind", table({{"truncated", int32_t(ErrorKind::kTruncated)},
                                     {"io", int32_t(ErrorKind::kIO)},
                                     {"closed", int32_t(ErrorKind::kClosed)},
@@ -98,6 +110,8 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                  InstanceMethod<&SafeMmapAddon::Read>("read"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::CopyTo>>("copyTo"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::Snapshot>>("snapshot"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::LazySnapshot>>("lazySnapshot"),
+                 InstanceMethod<&SafeMmapAddon::LazyState>("lazySnapshotState"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::ReadAt>>("readAt"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::IndexOf>>("indexOf"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::CompareWith>>("compare"),
@@ -138,6 +152,8 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
     mapping->Read(info.Env(), uint64_t(offset), uint64_t(length));
     return Napi::Value();
   }
+
+  Napi::Value LazyState(const Napi::CallbackInfo& info) { return LazySnapshotState(info); }
 
   Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
     StateOf(info.Env())->make_error = Napi::Persistent(info[0].As<Napi::Function>());

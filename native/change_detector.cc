@@ -138,7 +138,13 @@ AccessResult ChangeDetector::Stable(uint64_t end, bool owner, TryWork try_work, 
 // hot, and tells the policy about a lease found gone (lease_policy.h). Each
 // attempt is a few fcntl calls (~1.5 us). The size is read under the new
 // lease: it bounds what the lease may vouch for.
-void ChangeDetector::TakeLeaseWhenHot() {
+bool ChangeDetector::LeaseForLazy(uint64_t end, uint64_t* token) {
+  if (options_.stable || !lease_.registered()) return false;
+  TakeLease(true);
+  return lease_.Begin(token) && end <= leased_size_.load(std::memory_order_acquire);
+}
+
+void ChangeDetector::TakeLease(bool for_lazy) {
   if (lease_.held()) return;
   const uint64_t now = CoarseMilliseconds();
   if (holding_lease_) {
@@ -148,7 +154,7 @@ void ChangeDetector::TakeLeaseWhenHot() {
     leased_size_.store(0, std::memory_order_release);
     lease_policy_.Lost(lease_.SettledBreaks() != breaks_at_take_, now);
   }
-  const LeasePolicy::Step step = lease_policy_.Next(now);
+  const LeasePolicy::Step step = for_lazy ? lease_policy_.NextForLazySnapshot(now) : lease_policy_.Next(now);
   if (step == LeasePolicy::Step::kWait) return;
   // A lease can be taken only when nobody has the file open for writing, so
   // a successful take is also how a break is known to be over: a writer

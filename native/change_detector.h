@@ -87,6 +87,13 @@ class ChangeDetector {
   // taking the lease as a synchronous one does.
   void NoteOwnerAccess();
 
+  // Lazy snapshots (lazy_ranges.h), owner thread. Whether the lease vouches
+  // for [0, end) now, taking it first if need be (hot or not); *token is
+  // what ConfirmForLazy checks after the range is registered. false: copy.
+  bool LeaseForLazy(uint64_t end, uint64_t* token);
+  bool ConfirmForLazy(uint64_t token) const { return lease_.Confirm(token); }
+  int lease_slot() const { return lease_.slot_index(); }
+
  private:
   // How many times a validated access is repeated when the file changes
   // under it. A writer would have to modify the file during every one of
@@ -129,7 +136,9 @@ class ChangeDetector {
   AccessResult ValidatedWithoutLease(uint64_t end, bool owner, TryWork try_work, void* context);
   AccessResult Seqlocked(uint64_t end, FileState* known, TryWork try_work, void* context);
   AccessResult Stable(uint64_t end, bool owner, TryWork try_work, void* context);
-  void TakeLeaseWhenHot();
+  void TakeLeaseWhenHot() { TakeLease(false); }
+  // for_lazy: take it now if no back-off forbids, hot or not.
+  void TakeLease(bool for_lazy);
 
   int fd_ = -1;
   MapOptions options_ = {ValidationMode::kAlways, false, false, false, false, true};

@@ -17,7 +17,13 @@
 //   SIG_DFL (or SIG_IGN for a synchronous fault, which the kernel would have
 //   forced to default anyway) we restore it and let the signal happen again,
 //   so foreign crashes stay crashes with the same exit status.
-// * SIGSEGV is never touched: on Linux Node's WebAssembly trap handler owns it.
+// * SIGBUS outside any frame is claimed only for a live lazy snapshot
+//   (lazy_ranges.h): its page becomes a zero page and the snapshot is marked
+//   damaged; the faulting code (JS, V8, a native copy) then reads zeros.
+// * SIGSEGV belongs to Node's WebAssembly trap handler on Linux. A handler is
+//   installed for it only once a lazy snapshot exists, and it claims only an
+//   access fault (SEGV_ACCERR) inside a lazy range, which met the write
+//   protection of a swap; everything else is forwarded exactly as SIGBUS is.
 //   On macOS Node also owns SIGBUS; we chain to it through the saved action.
 //
 // Leaving the handler: through sigreturn, never by siglongjmp from inside it.
@@ -44,6 +50,8 @@
 // Architectures without such context editing here fall back to siglongjmp
 // from the handler (only the signal mask is then known to be right).
 #include "guard.h"
+
+#include "lazy_ranges.h"
 
 #include <csetjmp>
 #include <csignal>
@@ -77,7 +85,10 @@ struct GuardFrame {
 __attribute__((tls_model("initial-exec"))) thread_local GuardFrame* volatile
     current_frame = nullptr;
 
-struct sigaction previous_action;
+// The actions installed before ours, each called for what we do not claim.
+struct sigaction previous_bus_action;
+struct sigaction previous_segv_action;
+std::atomic<int> segv_install_state{0};  // as install_state, for SIGSEGV
 // Installation happens once per process, from whichever environment loads
 // first, and the handler stays for good (the library is never unloaded: -z
 // nodelete in binding.gyp). A plain atomic flag rather than std::call_once:
@@ -102,7 +113,7 @@ bool SentByKernel(const siginfo_t* info) { return info->si_code > 0; }
 // On return the mask is put back, as sigreturn would; a handler that
 // siglongjmps away keeps it blocked, as it would under the kernel.
 template <typename Call>
-void CallUnderPreviousMask(int signal_number, Call call) {
+void CallUnderPreviousMask(int signal_number, const struct sigaction& previous_action, Call call) {
   sigset_t mask = previous_action.sa_mask;
   if (!(previous_action.sa_flags & SA_NODEFER)) sigaddset(&mask, signal_number);
   sigset_t interrupted;
@@ -111,11 +122,12 @@ void CallUnderPreviousMask(int signal_number, Call call) {
   pthread_sigmask(SIG_SETMASK, &interrupted, nullptr);
 }
 
-// Hands a fault we do not own to whoever had SIGBUS before us.
-void ForwardToPreviousAction(int signal_number, siginfo_t* info, void* ucontext) {
+// Hands a fault we do not own to whoever had the signal before us.
+void ForwardToPreviousAction(int signal_number, siginfo_t* info, void* ucontext,
+                             const struct sigaction& previous_action) {
   if (previous_action.sa_flags & SA_SIGINFO) {
     if (previous_action.sa_sigaction != nullptr) {
-      CallUnderPreviousMask(signal_number,
+      CallUnderPreviousMask(signal_number, previous_action,
                             [&] { previous_action.sa_sigaction(signal_number, info, ucontext); });
       return;
     }
@@ -123,7 +135,7 @@ void ForwardToPreviousAction(int signal_number, siginfo_t* info, void* ucontext)
     return;  // a kill(SIGBUS) was ignored before us; keep ignoring it
   } else if (previous_action.sa_handler != SIG_DFL &&
              previous_action.sa_handler != SIG_IGN) {
-    CallUnderPreviousMask(signal_number, [&] { previous_action.sa_handler(signal_number); });
+    CallUnderPreviousMask(signal_number, previous_action, [&] { previous_action.sa_handler(signal_number); });
     return;
   }
   // Default action: uninstall ourselves and let the signal take its course.
@@ -183,7 +195,15 @@ void HandleSigbus(int signal_number, siginfo_t* info, void* ucontext) {
       siglongjmp(frame->jump_buffer, 1);
     }
   }
-  ForwardToPreviousAction(signal_number, info, ucontext);
+  // A hole under a lazy snapshot, outside any frame (JS code, V8, another
+  // thread's native copy into it): a zero page, and the instruction again.
+  if (guard_enabled && SentByKernel(info) && ClaimLazyBusFault(info->si_addr)) return;
+  ForwardToPreviousAction(signal_number, info, ucontext, previous_bus_action);
+}
+
+void HandleSigsegv(int signal_number, siginfo_t* info, void* ucontext) {
+  if (info->si_code == SEGV_ACCERR && ClaimLazyWriteFault(info->si_addr)) return;
+  ForwardToPreviousAction(signal_number, info, ucontext, previous_segv_action);
 }
 
 void InstallHandler() {
@@ -191,7 +211,7 @@ void InstallHandler() {
   action.sa_sigaction = HandleSigbus;
   action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sigemptyset(&action.sa_mask);
-  if (sigaction(SIGBUS, &action, &previous_action) != 0) install_error = errno;
+  if (sigaction(SIGBUS, &action, &previous_bus_action) != 0) install_error = errno;
 }
 
 }  // namespace
@@ -209,6 +229,25 @@ int InstallFaultGuard() {
   while (install_state.load(std::memory_order_acquire) != 2) {
   }
   return install_error;
+}
+
+bool InstallWriteFaultHandler() {
+  int state = segv_install_state.load(std::memory_order_acquire);
+  if (state == 2) return true;
+  if (state == 3) return false;
+  int expected = 0;
+  if (segv_install_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+    struct sigaction action = {};
+    action.sa_sigaction = HandleSigsegv;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    const bool installed = sigaction(SIGSEGV, &action, &previous_segv_action) == 0;
+    segv_install_state.store(installed ? 2 : 3, std::memory_order_release);
+    return installed;
+  }
+  while ((state = segv_install_state.load(std::memory_order_acquire)) == 1) {
+  }
+  return state == 2;
 }
 
 void SetGuardEnabledForTesting(bool enabled) { guard_enabled = enabled ? 1 : 0; }

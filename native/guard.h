@@ -17,6 +17,11 @@ namespace safe_mmap {
 // before the first guarded access. Returns 0, or the errno of sigaction.
 int InstallFaultGuard();
 
+// Installs the SIGSEGV handler that lazy snapshots need (lazy_ranges.h):
+// once, chained to the previous action. false when sigaction failed; lazy
+// snapshots are then copies.
+bool InstallWriteFaultHandler();
+
 // What a guarded access ended with.
 struct GuardOutcome {
   bool faulted;            // true when a SIGBUS inside the range was claimed

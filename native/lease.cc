@@ -14,6 +14,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "lazy_ranges.h"
 #include "lease_slots.h"
 
 namespace safe_mmap {
@@ -167,7 +168,9 @@ bool FileLease::Confirm(uint64_t token) const {
   // drained_at_ms before the epoch: every break queued before that time was
   // counted in the epoch before drained_at_ms was published.
   const uint64_t drained = drained_at_ms.load(std::memory_order_acquire);
-  if (slot_->epoch.load(std::memory_order_acquire) != token) return false;
+  // seq_cst: a lazy range registered before this load is either seen by a
+  // releaser that advanced the epoch after it, or this load sees the advance.
+  if (slot_->epoch.load(std::memory_order_seq_cst) != token) return false;
   // Hole 2: the kernel revokes a lease by itself only lease-break-time after
   // the break began. If the watcher drained after now - window, any such
   // break would be in the epoch. Otherwise the watcher did not run lately
@@ -192,12 +195,17 @@ void FileLease::Release() {
       break;
     }
   }
+  slot_->epoch.fetch_add(1, std::memory_order_seq_cst);  // pool accesses in flight stop trusting it
+  // The file is being closed: its lazy snapshots become their owners' own
+  // memory before the lease goes (after the epoch moved, as in BreakSlot).
+  SwapLazyRangesOf(slot_index());
   if (state == kLeased || state == kAcquiring) fcntl(fd_, F_SETLEASE, F_UNLCK);
-  slot_->epoch.fetch_add(1, std::memory_order_release);  // pool accesses in flight stop trusting it
   slot_->fd.store(-1, std::memory_order_release);
   slot_->state.store(kFree, std::memory_order_release);
   slot_ = nullptr;
 }
+
+int FileLease::slot_index() const { return slot_ == nullptr ? -1 : int(slot_ - lease_slots); }
 
 bool FileLease::held() const {
   if (slot_ == nullptr) return false;

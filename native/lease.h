@@ -61,6 +61,9 @@ class FileLease {
   void Release();
   bool held() const;
   bool registered() const { return slot_ != nullptr; }
+  // The slot's index, which lazy ranges (lazy_ranges.h) are registered
+  // under; -1 when not registered.
+  int slot_index() const;
   // Breaks the watcher handled for this lease since Register. Releases for
   // idleness and Distrust are not breaks.
   uint64_t breaks() const;

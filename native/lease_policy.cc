@@ -19,6 +19,11 @@ LeasePolicy::Step LeasePolicy::Next(uint64_t now_ms) {
   return ++window_accesses_ >= kHotAccesses ? Step::kTake : Step::kWait;
 }
 
+LeasePolicy::Step LeasePolicy::NextForLazySnapshot(uint64_t now_ms) const {
+  if (now_ms < not_before_ms_) return Step::kWait;
+  return break_unchecked_ ? Step::kCheckBreak : Step::kTake;
+}
+
 void LeasePolicy::Lost(bool broke, uint64_t now_ms) {
   held_ms_ += now_ms - taken_at_ms_;
   window_accesses_ = 0;

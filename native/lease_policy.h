@@ -15,12 +15,12 @@
 //   gets through: kFirstBackoffMs, doubling with each such break up to
 //   kMaxBackoffMs, back to the start once leases were held for
 //   kBackoffResetHeldMs without such a break.
-// How lazy snapshots (zero-copy Buffers over the mapping) are to compose: a
-// snapshot must keep its file's lease for its life, so it will hold the
-// lease slot (a count the watcher's idle release respects) and take the
-// lease at once, hot or not; a break still releases it, after the watcher
-// has turned the live snapshots into private memory. The back-off then
-// applies to the mapping's accesses, not to the snapshots already made.
+// Lazy snapshots (lazy_ranges.h) compose with this: making one takes the
+// lease at once, hot or not (unless a back-off is running: then it is a
+// copy), and while one lives the watcher does not give the lease back for
+// idleness. A break still releases it, after the releaser turned the live
+// snapshots into their owners' memory; the back-off then applies to the
+// mapping's accesses and to later lazy snapshots, not to those made.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +56,9 @@ class LeasePolicy {
 
   // An owner access in fstat mode: what to do about the lease.
   Step Next(uint64_t now_ms);
+  // A lazy snapshot wants the lease now, hot or not; a back-off or a retry
+  // delay still says kWait (the snapshot is then a copy).
+  Step NextForLazySnapshot(uint64_t now_ms) const;
   // The lease was found gone since the last look: broken by a writer
   // (broke), or given back for idleness or after a fault (not).
   void Lost(bool broke, uint64_t now_ms);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lease.h"
+#include "lazy_ranges.h"
 #include "lease_slots.h"
 
 namespace safe_mmap {
@@ -39,6 +40,9 @@ std::atomic<int> watcher_state{0};  // 0 none, 1 starting, 2 running, 3 failed
 std::atomic<pid_t> watcher_tid{0};
 int break_time_fd = -1;  // /proc/sys/fs/lease-break-time, opened by the starter
 std::atomic<bool> watcher_paused{false};  // test hook: a watcher that does not run
+// At exit leases are given back at once, without copying lazy snapshots: no
+// JS runs on them any more, and a writer should not wait for gigabytes.
+std::atomic<bool> exiting{false};
 
 // Re-read on every watcher round: a lowered lease-break-time must shrink the
 // trust window within one round.
@@ -71,12 +75,16 @@ bool BreakSlot(LeaseSlot& slot, bool count_break, BreakWhen when) {
         slot.state.store(kLeased, std::memory_order_release);
         return false;
       }
-      slot.epoch.fetch_add(1, std::memory_order_release);
+      slot.epoch.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: lazy_ranges.cc's MapLazyRange
       // A break of a slot that held no lease (a SIGIO overflow, a late
       // duplicate signal) changed nothing: { stable: true } must not see it.
       if (count_break && state != kBroken) slot.breaks.fetch_add(1, std::memory_order_release);
       // Counted before the release, so a writer that got through finds it.
       if (count_break) breaks_handled.fetch_add(1, std::memory_order_release);
+      // The writer is still waiting: turn this file's lazy snapshots into
+      // their owners' memory first (after the epoch advanced, so that a
+      // snapshot being made either sees the break or is swapped here).
+      if (!exiting.load(std::memory_order_acquire)) SwapLazyRangesOf(int(&slot - lease_slots));
       fcntl(slot.fd.load(std::memory_order_relaxed), F_SETLEASE, F_UNLCK);
       slot.state.store(kBroken, std::memory_order_release);
       return true;
@@ -109,6 +117,8 @@ void HandleSignal(const siginfo_t& info) {
 void ReleaseIdleLeases(uint64_t now_ms) {
   for (LeaseSlot& slot : lease_slots) {
     if (slot.state.load(std::memory_order_acquire) != kLeased) continue;
+    // A lazy snapshot keeps its file's lease for its life (lazy_ranges.h).
+    if (LeaseSlotHasLazyRanges(int(&slot - lease_slots))) continue;
     if (slot.used.exchange(false, std::memory_order_relaxed)) {
       slot.last_used_ms.store(now_ms, std::memory_order_relaxed);
     } else if (now_ms - slot.last_used_ms.load(std::memory_order_relaxed) >= kLeaseIdleMs) {
@@ -160,6 +170,7 @@ void* WatchLeases(void*) {
 // process that is going away (the kernel would drop the lease only when the
 // last reference to the file goes, after the mappings are torn down).
 void ReleaseAllAtExit() {
+  exiting.store(true, std::memory_order_release);
   for (LeaseSlot& slot : lease_slots) BreakSlot(slot, false);
 }
 

@@ -97,6 +97,27 @@ void FileMapping::Unpin() {
   else UnmapRetired();
 }
 
+uint8_t* FileMapping::MapLazySnapshot(uint64_t offset, uint64_t length, LazyRangeId* id) {
+  if (closed() || options_.mode != ValidationMode::kAlways || options_.writable || length < kLazyMinimumBytes) {
+    return nullptr;
+  }
+  const Region* region = RegionHolding(offset, length);
+  if (region == nullptr || !InstallWriteFaultHandler()) return nullptr;
+  uint64_t token;
+  if (!changes_.LeaseForLazy(offset + length, &token)) return nullptr;
+  const PageSpan pages = PagesHolding(region->base + offset, size_t(length), page_size_);
+  const uint64_t page_offset = uint64_t(pages.start - region->base);
+  uint8_t* base = MapLazyRange(fd_, page_offset, pages.bytes, changes_.lease_slot(), id);
+  if (base == nullptr) return nullptr;
+  // The lease held from before the mmap until after the registration: the
+  // private mapping shows the file as it was, and any later break swaps it.
+  if (!changes_.ConfirmForLazy(token)) {
+    FreeLazyRange(*id);
+    return nullptr;
+  }
+  return base + (offset - page_offset);
+}
+
 void FileMapping::Close() {
   closed_.store(true, std::memory_order_release);
   if (pins_ == 0) Release();

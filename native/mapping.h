@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "change_detector.h"
+#include "lazy_ranges.h"
 #include "mapping_types.h"
 
 namespace safe_mmap {
@@ -57,6 +58,14 @@ class FileMapping {
   // toward taking the lease (lease_policy.h) as a synchronous one does,
   // since neither its fast path nor the pool may take a lease themselves.
   void NoteOwnerAccess();
+
+  // A lazy snapshot of [offset, offset + length) (lazy_ranges.h): a private
+  // mapping of those bytes, made and vouched for under the read lease. Returns
+  // the address of offset's byte in it and sets *id, or nullptr when a copy
+  // is to be made instead: not a read-only 'always' mapping on a lease
+  // filesystem, below kLazyMinimumBytes, no lease to be had now, past the
+  // process's limit, or a mapping the kernel refused. Owner thread only.
+  uint8_t* MapLazySnapshot(uint64_t offset, uint64_t length, LazyRangeId* id);
 
   // Current size on disk. kClosed after Close().
   AccessResult CurrentFileSize() const;

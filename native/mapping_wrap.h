@@ -90,6 +90,9 @@ class MappingWrap : public Napi::ObjectWrap<MappingWrap> {
 
 
   Napi::Value Snapshot(const Arguments& info);
+  // lazySnapshot(offset, length) -> [ArrayBuffer, index, generation] over a
+  // lazy range, or undefined: copy instead (lazy_bindings.cc).
+  Napi::Value LazySnapshot(const Arguments& info);
 
   Napi::Value IndexOf(const Arguments& info);
 

@@ -6,6 +6,7 @@
 
 #include "addon_state.h"
 #include "guard.h"
+#include "lazy_ranges.h"
 #include "lease.h"
 #include "lease_policy.h"
 #include "mapping_wrap.h"
@@ -52,6 +53,14 @@ Napi::Value LeaseBeginStall(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), LeaseBeginStallForTesting(info[0].As<Napi::Number>().Int32Value()));
 }
 
+// lazyCounts() -> [ranges that are the file's now, swaps done]
+Napi::Value LazyCounts(const Napi::CallbackInfo& info) {
+  Napi::Array counts = Napi::Array::New(info.Env(), 2);
+  counts.Set(uint32_t(0), Napi::Number::New(info.Env(), double(LazyRangesMapped())));
+  counts.Set(uint32_t(1), Napi::Number::New(info.Env(), double(LazySwapsDone())));
+  return counts;
+}
+
 Napi::Value LeaseBreaks(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(LeaseBreaksHandled()));
 }
@@ -81,6 +90,9 @@ Napi::Object MakeTestingObject(Napi::Env env) {
   add("setLeaseBackoffEnabled", SetFlag<SetLeaseBackoffEnabledForTesting>);
   add("leaseBeginStall", LeaseBeginStall);
   add("leaseBreaksHandled", LeaseBreaks);
+  add("setLazySwapEnabled", SetFlag<SetLazySwapEnabledForTesting>);
+  add("setLazyWriteProtectEnabled", SetFlag<SetLazyWriteProtectEnabledForTesting>);
+  add("lazyCounts", LazyCounts);
   add("setAsyncPath", SetAsyncPath);
   add("asyncPathCounts", AsyncPaths);
   add("rawCopyForBenchmark", RawCopy);
@@ -96,6 +108,10 @@ void ApplyTestSwitchesFromEnvironment() {
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LEASE_EPOCH_CHECK")) SetLeaseEpochCheckEnabledForTesting(false);
   // Re-take the lease 10 ms after a break that changed nothing (test lease-operators).
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LEASE_BACKOFF")) SetLeaseBackoffEnabledForTesting(false);
+  // A break releases the lease without copying lazy snapshots (test lazy-never-changed).
+  if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LAZY_SWAP")) SetLazySwapEnabledForTesting(false);
+  // The swap copies without write-protecting the range (test lazy-writes-kept).
+  if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LAZY_WRITE_PROTECT")) SetLazyWriteProtectEnabledForTesting(false);
 }
 
 }  // namespace safe_mmap

@@ -36,6 +36,8 @@ export interface NativeConstants {
   advice: Table<'normal' | 'sequential' | 'random' | 'willneed' | 'dontneed' | 'hugepage'>;
   mapFlag: Table<'writable' | 'populate' | 'grow' | 'stable' | 'noLease'>;
   errorKind: Table<'truncated' | 'io' | 'closed' | 'outOfRange' | 'system' | 'readOnly' | 'changed'>;
+  /** Lazy snapshots' states and damage kinds, and the size below which they are copies. */
+  lazy: Table<'mapped' | 'copied' | 'gone' | 'undamaged' | 'truncated' | 'ioError' | 'minimumBytes'>;
 }
 
 /** native/testing.h: each switch-off proves that some tests can fail. */
@@ -54,6 +56,12 @@ export interface TestingHooks {
   leaseBeginStall(action: 0 | 1 | 2): number;
   /** Lease breaks the process's watcher thread has handled. */
   leaseBreaksHandled(): number;
+  /** Off: a lease break releases the lease without turning lazy snapshots into copies. */
+  setLazySwapEnabled(enabled: boolean): void;
+  /** Off: the swap copies a lazy snapshot without write-protecting it first. */
+  setLazyWriteProtectEnabled(enabled: boolean): void;
+  /** [lazy snapshots that are still the file's pages, swaps done] in this process. */
+  lazyCounts(): [number, number];
   /** Where async accesses run: 0 as they should (resident: the calling thread), 1 the calling thread, 2 the pool. */
   setAsyncPath(path: 0 | 1 | 2): void;
   /** [async accesses run on the calling thread, on the pool] since the process started. */
@@ -75,6 +83,10 @@ interface Binding {
   readArguments: Float64Array;
   copyTo(slot: number, target: Uint8Array, targetStart: number, offset: number, length: number): number;
   snapshot(slot: number, offset: number, length: number): Buffer;
+  /** A lazy snapshot's [ArrayBuffer, index, generation], or undefined: make a copy instead. */
+  lazySnapshot(slot: number, offset: number, length: number): [ArrayBuffer, number, number] | undefined;
+  /** [state, damage, file size when damaged] of a lazy snapshot (constants.lazy). */
+  lazySnapshotState(index: number, generation: number): [number, number, number];
   /** pread's contract: up to `length` bytes at `position`, short at the file's end, 0 past it. */
   readAt(slot: number, target: Uint8Array, targetStart: number, position: number, length: number): number;
   /** Position of needle in [offset, offset + length) relative to offset, or -1. */

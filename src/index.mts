@@ -25,9 +25,11 @@ export type AbortError = import('./index.js').AbortError;
 export const arrayBufferSource: Cjs['arrayBufferSource'] = safeMmap.arrayBufferSource;
 export const asyncArrayBufferSource: Cjs['asyncArrayBufferSource'] = safeMmap.asyncArrayBufferSource;
 export const fsReader: Cjs['fsReader'] = safeMmap.fsReader;
+export const checkSnapshot: Cjs['checkSnapshot'] = safeMmap.checkSnapshot;
+export const LAZY_MINIMUM_BYTES: Cjs['LAZY_MINIMUM_BYTES'] = safeMmap.LAZY_MINIMUM_BYTES;
 export type { ArrayBufferSource, AsyncArrayBufferSource, FsReader } from './index.js';
 export type {
   ReadStreamOptions, AsyncOptions, OpenOptions, ReadOptions, ReadResult, ValidationMode, ValidationMethod,
-  MappedFileErrorDetails,
+  MappedFileErrorDetails, SnapshotOptions, SnapshotState,
 } from './index.js';
 export default safeMmap;

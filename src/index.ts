@@ -1,6 +1,9 @@
 export { open, MappedFile } from './file';
 export type { OpenOptions, ReadOptions, ReadResult, ValidationMode, ValidationMethod } from './file';
 export { MappedView } from './view';
+export type { SnapshotOptions } from './view';
+export { checkSnapshot, LAZY_MINIMUM_BYTES } from './snapshot';
+export type { SnapshotState } from './snapshot';
 export { MappedReadStream } from './stream';
 export type { ReadStreamOptions } from './stream';
 export { AbortError } from './async';

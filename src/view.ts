@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 import { isBigInt64Array, isBigUint64Array, isTypedArray, isUint8Array } from 'node:util/types';
 import { AsyncOptions, runAbortable, signalOf } from './async';
 import { binding, NativeMapping } from './binding';
+import { LAZY_MINIMUM_BYTES, rememberCopy, rememberLazy } from './snapshot';
 import {
   bufferTooLarge, invalidArgType, invalidArgValue, MappedFileClosed, MappedFileError, outOfRange, readOnly,
   unknownEncoding,
@@ -35,6 +36,12 @@ export interface ViewSource {
 // which also check the value) before being copied into the mapping.
 const writeScratch = Buffer.alloc(8);
 const emptyBuffer = Buffer.alloc(0);
+
+/** Options of MappedView#snapshot. */
+export interface SnapshotOptions {
+  /** Share the file's pages until a writer comes, instead of copying now (docs/api.md, "Lazy snapshots"). */
+  lazy?: boolean;
+}
 
 export class MappedView {
   /** Offset of this view's first byte within the file. */
@@ -268,9 +275,26 @@ export class MappedView {
    * Its `.buffer` is an ArrayBuffer of its own, exactly `length` bytes long, with
    * `byteOffset` 0 (never Node's shared pool), so `snapshot().buffer` can be handed
    * to code that wants an ArrayBuffer. arrayBuffer() returns that directly.
+   *
+   * `{ lazy: true }`: the same contract without the copy, where a read lease
+   * protects it (mode 'r', validate 'always', validationMethod 'lease', at least
+   * LAZY_MINIMUM_BYTES): the Buffer is then a private mapping of the file's pages
+   * until a writer comes, and becomes the caller's own copy before the writer may
+   * start. Anywhere else it is an ordinary copy. checkSnapshot() tells which.
    */
-  snapshot(): Buffer {
-    return this.#copyOut(0, this.length);
+  snapshot(options?: SnapshotOptions): Buffer {
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw invalidArgType('options', 'of type object', options);
+    }
+    if (options?.lazy) {
+      if (this.length > MAX_BUFFER_LENGTH) throw bufferTooLarge(MAX_BUFFER_LENGTH);
+      this.#assertOpen(0, 0);
+      if (this.length >= LAZY_MINIMUM_BYTES) {
+        const made = binding.lazySnapshot(this.#slot, this.byteOffset, this.length);
+        if (made !== undefined) return rememberLazy(made, this.path, this.byteOffset);
+      }
+    }
+    return rememberCopy(this.#copyOut(0, this.length));
   }
 
   /**
@@ -572,8 +596,8 @@ export class MappedView {
   async snapshotAsync(options?: AsyncOptions): Promise<Buffer> {
     const signal = signalOf(options);
     if (this.length > MAX_BUFFER_LENGTH) throw bufferTooLarge(MAX_BUFFER_LENGTH);
-    return runAbortable(signal, (abortFlag) =>
-      this.#source.native.snapshotAsync(this.byteOffset, this.length, abortFlag));
+    return rememberCopy(await runAbortable(signal, (abortFlag) =>
+      this.#source.native.snapshotAsync(this.byteOffset, this.length, abortFlag)));
   }
 
   /** arrayBuffer(), asynchronously: snapshotAsync()'s exactly-sized ArrayBuffer. */
