@@ -286,7 +286,9 @@ export class MappedView {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw invalidArgType('options', 'of type object', options);
     }
-    if (options?.lazy) {
+    const lazy = options?.lazy;
+    if (lazy !== undefined && typeof lazy !== 'boolean') throw invalidArgType('options.lazy', 'of type boolean', lazy);
+    if (lazy) {
       if (this.length > MAX_BUFFER_LENGTH) throw bufferTooLarge(MAX_BUFFER_LENGTH);
       this.#assertOpen(0, 0);
       if (this.length >= LAZY_MINIMUM_BYTES) {

@@ -7,7 +7,7 @@ import { PAGE } from '../../test/support/files';
 import {
   arbAdvice, arbAsyncOptions, arbBad, arbBigIntValue, arbByteLength, arbChunkSize, arbEncoding, arbFillValue,
   arbJunk, arbNeedle, arbNumberValue, arbOffset, arbOpenOptions, arbPath, arbReadOffsetOrOptions, arbReadPosition,
-  arbSetSource, arbStreamOptions, arbString, arbTarget, isTokenObject, Token,
+  arbSetSource, arbSnapshotOptions, arbStreamOptions, arbString, arbTarget, isTokenObject, Token,
 } from './pools';
 
 /**
@@ -35,6 +35,8 @@ const withAliases = (names: string[]): string[] => [...new Set(names.flatMap((na
 
 export const METHODS: Method[] = [
   { name: 'open', on: 'module', kind: 'sync', args: [arbPath, arbOpenOptions], twin: 'fs.openSync' },
+  // Memory that did not come from snapshot(): a TypeError with a code, whatever it is.
+  { name: 'checkSnapshot', on: 'module', kind: 'sync', args: [fc.oneof(arbTarget, arbBad)] },
   // Adapters (src/adapters.ts), made `over` the subject's view or file, then used once.
   { name: 'arrayBufferSource', on: 'module', over: 'view', kind: 'sync', args: [arbOffset, arbOffset], twin: 'subarray' },
   { name: 'asyncArrayBufferSource', on: 'module', over: 'view', kind: 'async', args: [arbOffset, arbOffset], twin: 'subarray' },
@@ -71,7 +73,7 @@ export const METHODS: Method[] = [
   { name: 'slice', on: 'view', kind: 'sync', args: [arbOffset, arbOffset], twin: 'slice' },
   { name: 'copy', on: 'view', kind: 'sync', args: [arbTarget, arbOffset, arbOffset, arbOffset], twin: 'copy' },
   { name: 'copyAsync', on: 'view', kind: 'async', args: [arbTarget, arbOffset, arbOffset, arbOffset, arbAsyncOptions], twin: 'copy' },
-  { name: 'snapshot', on: 'view', kind: 'sync', args: [] },
+  { name: 'snapshot', on: 'view', kind: 'sync', args: [arbSnapshotOptions] },
   { name: 'snapshotAsync', on: 'view', kind: 'async', args: [arbAsyncOptions] },
   { name: 'arrayBuffer', on: 'view', kind: 'sync', args: [] },
   { name: 'arrayBufferAsync', on: 'view', kind: 'async', args: [arbAsyncOptions] },
@@ -190,7 +192,7 @@ function describeToken(token: Token): string {
 export function describeCase(testCase: Case, index: number): string {
   const { method, subject, args, count, extra } = testCase;
   const shown = [...args, extra].slice(0, count).map(describeToken).join(', ');
-  if (method.on === 'module' && !method.over) return `#${index} open(${shown})`;
+  if (method.on === 'module' && !method.over) return `#${index} ${method.name}(${shown})`;
   const file = `${subject.file}${subject.file === 'truncated' || subject.file === 'grown' ? (subject.writable ? ' r+' : ' r') : ''}` +
     `${subject.validate === 'fault' ? ' fault' : ''}${subject.populate ? ' populate' : ''}${subject.grow ? ' grow' : ''}`;
   const on = method.on === 'file' || method.over === 'file' ? `file(${file})` : `file(${file}).view(at ${subject.at}, length ${subject.length})` +

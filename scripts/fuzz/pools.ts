@@ -53,6 +53,7 @@ export type Token =
   | { $: 'asyncOptions'; signal: SignalKind }
   | { $: 'streamOptions'; start?: Token; end?: Token; highWaterMark?: Token; signal: SignalKind }
   | { $: 'readOptions'; offset?: Token; length?: Token; position?: Token }
+  | { $: 'snapshotOptions'; lazy: Token }
   | { $: 'path'; kind: PathKind; form: PathForm }
   | OpenOptionsToken;
 
@@ -189,6 +190,11 @@ const arbOpenSize: fc.Arbitrary<Token> = fc.oneof({ arbitrary: fc.integer({ min:
 const oneOf = (valid: Token[], invalid: Token[]): fc.Arbitrary<Token> => fc.oneof(
   { arbitrary: fc.constantFrom(...valid), weight: 5 }, { arbitrary: fc.constantFrom(...invalid), weight: 1 },
   { arbitrary: arbBad, weight: 1 });
+// snapshot(options): { lazy } (absent, a boolean, or not one), no options, or junk.
+export const arbSnapshotOptions: fc.Arbitrary<Token> = fc.oneof(
+  { arbitrary: absent(oneOf([true, false], [1, 'true', null])).map((lazy): Token => ({ $: 'snapshotOptions', lazy })),
+    weight: 4 },
+  { arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary: arbBad, weight: 1 });
 export const arbOpenOptions: fc.Arbitrary<Token> = fc.oneof(
   { arbitrary: fc.record({
     validate: absent(oneOf(['always', 'fault'], ['ALWAYS', 'sometimes', 'toString'])),

@@ -89,6 +89,7 @@ function callMethod(lib: SafeMmap, method: Method, ctx: Context, args: unknown[]
       }
       if (method.name === 'fsReader') return call(lib.fsReader(ctx.file!), 'read');
       if (method.name === 'fsReader.readAsync') return call(lib.fsReader(ctx.file!), 'readAsync');
+      if (method.name === 'checkSnapshot') return (lib.checkSnapshot as AnyFunction)(...args);
       return (lib.open as AnyFunction)(confinePath(args[0], ctx), ...args.slice(1));
     }
     case 'file': {

@@ -68,6 +68,8 @@ export function materialize(token: Token, ctx: Context): unknown {
       }
       return options;
     }
+    case 'snapshotOptions':
+      return isTokenObject(token.lazy) && token.lazy.$ === 'absent' ? {} : { lazy: materialize(token.lazy, ctx) };
     case 'path': return makePath(token, ctx);
     case 'openOptions': return makeOpenOptions(token, ctx);
     default: throw new Error(`fuzz: unknown token ${(token as TokenObject).$}`);
