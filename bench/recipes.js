@@ -1,7 +1,8 @@
 // The cookbook's recipes (docs/cookbook.md) against each library's own file reader and
-// against a readSync-based adapter, in the same interleaved rounds. Data is
-// made here, in scratchDir, with the same devDependencies the cookbook tests
-// use (yazl, hyparquet-writer); without them (an installed package has no
+// against a readSync-based adapter, in the same interleaved rounds (Arrow: its
+// tableFromIPC over readFileSync). Data is made here, in scratchDir, with the
+// same devDependencies the cookbook tests use (yazl, hyparquet-writer,
+// apache-arrow); without them (an installed package has no
 // devDependencies) the recipes are left out with a note.
 // Decoding dominates several of these (inflate, Parquet decoding): the rows
 // say how much of a parse the bytes' source can matter, not how fast a copy is.
@@ -9,8 +10,9 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const { Readable } = require('node:stream');
-const { open, arrayBufferSource, asyncArrayBufferSource, fsReader } = require('..');
+const { open, arrayBufferSource, asyncArrayBufferSource, checkSnapshot, fsReader } = require('..');
 const { compare } = require('./measure');
+const { collect, fallbackCounter, settle, sumFloat64 } = require('./lazy');
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -24,6 +26,7 @@ async function loadLibraries() {
       pmtiles: require('pmtiles'),
       hyparquet: await import('hyparquet'),
       hyparquetWriter: await import('hyparquet-writer'),
+      arrow: require('apache-arrow'),
     };
   } catch (error) {
     return { missing: error.message.split('\n')[0] };
@@ -276,7 +279,7 @@ function* readRecords(bytes) {
   }
 }
 
-async function recordGroups(scratchDir, rounds, progress) {
+async function recordGroups(scratchDir, rounds, progress, notes) {
   const path = `${scratchDir}/recipe.rec`;
   const count = 500_000;
   const bytes = crypto.randomBytes(16 + count * 32);
@@ -303,8 +306,16 @@ async function recordGroups(scratchDir, rounds, progress) {
     }
     return n;
   };
+  // The same parser over a lazy snapshot: the file's pages, parsed in place.
+  const lazy = fallbackCounter();
+  const overLazySnapshot = () => {
+    const snapshot = view.snapshot({ lazy: true });
+    const n = parse(readRecords(snapshot));
+    lazy.check(snapshot);
+    return n;
+  };
   try {
-    return [await compare({
+    const group = await compare({
       title: `Recipe, own format: ${count / 1000}k 32-byte records (${(bytes.length / MiB).toFixed(1)} MiB), per record`,
       baseline: 'readFileSync + parse the Buffer',
       bytesPerOperation: 32,
@@ -315,25 +326,116 @@ async function recordGroups(scratchDir, rounds, progress) {
         'readSync 64 KiB chunks + parse': () => chunked((chunk, at, length) => fs.readSync(fd, chunk, 16, length, at)),
         'recipe readRecords(view): read* per field': () => parse(readRecords(view)),
         'recipe scanRecords(view): view.copy 64 KiB chunks + parse': () => chunked((chunk, at, length) => view.copy(chunk, 16, at, at + length)),
+        'snapshot({ lazy: true }) + parse the Buffer in place': overLazySnapshot,
+        // What the baseline is made of: the read alone, the parse alone (of a Buffer read before).
+        'readFileSync alone': () => { sink ^= fs.readFileSync(path)[0]; return count; },
+        'parse alone (a Buffer read before)': () => parse(readRecords(bytes)),
       },
-    })];
+    });
+    const note = lazy.note('Own format over a lazy snapshot');
+    if (note) notes.push(note);
+    return [group];
   } finally {
     fs.closeSync(fd);
     file.close();
   }
 }
 
+// ---- Apache Arrow: tableFromIPC over a lazy snapshot
+
+/** An IPC file (the file format) of about `bytes` bytes: batches of 1M rows of value: Float64, id: Int32. */
+function writeArrowFile({ makeVector, Table, tableToIPC }, path, bytes) {
+  const rows = 1 << 20;
+  const value = Float64Array.from({ length: rows }, () => Math.random() * 1e6);
+  const id = Int32Array.from({ length: rows }, (_, i) => i);
+  const batch = new Table({ value: makeVector(value), id: makeVector(id) }).batches[0];
+  const batches = Math.max(1, Math.round(bytes / (rows * 12)));
+  fs.writeFileSync(path, tableToIPC(new Table(Array.from({ length: batches }, () => batch)), 'file'));
+  return batches;
+}
+
+/** The scan: every value of the column, from its typed arrays, as code using the table would. */
+function scanColumn(table) {
+  let sum = 0;
+  for (const data of table.getChild('value').data) sum += sumFloat64(data.values);
+  return sum;
+}
+
+async function arrowGroups({ arrow }, scratchDir, rounds, progress, notes) {
+  const path = `${scratchDir}/recipe.arrow`;
+  const batches = writeArrowFile(arrow, path, 1024 * MiB);
+  const size = fs.statSync(path).size;
+  const file = open(path);
+  // The cookbook recipe.
+  const readTable = (mapped) => {
+    const bytes = mapped.view().snapshot({ lazy: true });
+    return { table: arrow.tableFromIPC(bytes), bytes };
+  };
+  const lazy = fallbackCounter();
+  const groups = [];
+  try {
+    groups.push(await compare({
+      title: `Recipe, Arrow: tableFromIPC of a ${(size / MiB).toFixed(0)} MiB IPC file (${batches} batches of 1M rows: Float64, Int32), to the table`,
+      baseline: 'tableFromIPC(readFileSync)',
+      bytesPerOperation: size,
+      rounds,
+      progress,
+      cases: {
+        'tableFromIPC(readFileSync)': { before: settle, run: () => { sink ^= arrow.tableFromIPC(fs.readFileSync(path)).numRows; return 1; } },
+        'recipe: tableFromIPC(snapshot({ lazy: true }))': {
+          before: settle,
+          run: () => {
+            const { table, bytes } = readTable(file);
+            sink ^= table.numRows;
+            lazy.check(bytes);
+            return 1;
+          },
+        },
+      },
+    }));
+    await collect();
+    // A scan of one column (8 of the 12 bytes a row), hot: both tables scanned once before.
+    let copied = arrow.tableFromIPC(fs.readFileSync(path));
+    let mapped = readTable(file);
+    lazy.check(mapped.bytes);
+    sink ^= scanColumn(copied) > 0;
+    sink ^= scanColumn(mapped.table) > 0;
+    groups.push(await compare({
+      title: `Recipe, Arrow: a scan of the Float64 column (${((size * 2) / 3 / MiB).toFixed(0)} MiB), hot`,
+      baseline: 'over tableFromIPC(readFileSync)',
+      bytesPerOperation: Math.round((size * 2) / 3),
+      rounds,
+      progress,
+      cases: {
+        'over tableFromIPC(readFileSync)': () => { sink ^= scanColumn(copied) > 0; return 1; },
+        'over the recipe\'s table (a lazy snapshot)': () => { sink ^= scanColumn(mapped.table) > 0; return 1; },
+      },
+    }));
+    if (checkSnapshot(mapped.bytes) !== 'mapped') notes.push('Arrow: the lazy snapshot was swapped during the scan (a writer came).');
+    copied = undefined;
+    mapped = undefined;
+    await collect();  // before close(), which would copy a live lazy snapshot
+  } finally {
+    file.close();
+    fs.rmSync(path, { force: true });
+  }
+  const note = lazy.note('Arrow');
+  if (note) notes.push(note);
+  return groups;
+}
+
 /** The recipe groups, on files made in scratchDir; a note instead when the libraries are missing. */
 async function recipeGroups({ scratchDir, rounds, progress, notes }) {
   const libraries = await loadLibraries();
-  const groups = await recordGroups(scratchDir, rounds, progress);
+  const groups = await recordGroups(scratchDir, rounds, progress, notes);
   if (libraries.missing) {
-    notes.push(`Recipes for yauzl, hyparquet and PMTiles left out: ${libraries.missing} (they are devDependencies).`);
+    notes.push(`Recipes for yauzl, hyparquet, PMTiles and Arrow left out: ${libraries.missing} (they are devDependencies).`);
     return groups;
   }
   groups.push(...await zipGroups(libraries, scratchDir, rounds, progress));
   groups.push(...await parquetGroups(libraries, scratchDir, rounds, progress));
   groups.push(...await tileGroups(libraries, scratchDir, rounds, progress));
+  groups.push(...await arrowGroups(libraries, scratchDir, rounds, progress, notes));
   return groups;
 }
 

@@ -13,6 +13,7 @@ const { binding } = require('../lib/binding');
 const { compare } = require('./measure');
 const { recipeGroups } = require('./recipes');
 const { leaseWriterGroup } = require('./lease');
+const { lazyGroups, lazyWriterGroup } = require('./lazy');
 const { heatUntilLeased } = require('./lease-heat');
 
 const KiB = 1024;
@@ -342,8 +343,11 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
     fs.closeSync(fd);
   }
 
+  // Lazy snapshots (bench/lazy.js): making one, reading it, where a copy wins; on this file, read only.
+  groups.push(...await lazyGroups({ filePath, fileSize, rounds, few, progress, notes }));
   if (writes) groups.push(...await writeGroups(scratchDir, rounds, few, progress));
   if (writes) groups.push(...await leaseWriterGroup({ scratchDir, progress, notes }));
+  if (writes) groups.push(...await lazyWriterGroup({ scratchDir, progress, notes }));
   // The cookbook's recipes (docs/cookbook.md), on data of their own in scratchDir (bench/recipes.js).
   if (writes) groups.push(...await recipeGroups({ scratchDir, rounds: few, progress, notes }));
   return { file: { path: filePath, size: fileSize }, groups, notes, sink: sink & 1 };
@@ -515,6 +519,18 @@ function checkTargets(groups) {
     ['Small stream, 4 KiB, vs fs.createReadStream', ratio('Small stream: 4 KiB', 'file.createReadStream'), '≥', 1],
     ['Writer blocked by a leased reader, open for write, p99', milliseconds('Writer latency', 'open for write, lease held (p99)'), '≤', 1, 'ms'],
     ['Writer blocked by a leased reader, truncate, p99', milliseconds('Writer latency', 'truncate, lease held (p99)'), '≤', 1, 'ms'],
+    // Lazy snapshots (issue 20).
+    ['Lazy snapshot of 1 GiB vs snapshot() of 1 GiB', ratio('Lazy snapshot, making one', 'snapshot({ lazy: true }), 1024 MiB'), '≥', 1000],
+    ['Lazy snapshot, O(1): making 1 GiB over making 64 MiB (time)', between('Lazy snapshot, making one', 'snapshot({ lazy: true }), 64 MiB',
+      'snapshot({ lazy: true }), 1024 MiB'), '≤', 2, 'x'],
+    ['Hot Float64Array loop over a lazy snapshot vs over readFileSync\'s Buffer (within 1.2x)', ratio('Lazy snapshot, reading it:', 'over a lazy snapshot'), '≥', 1 / 1.2],
+    ['Own format: lazy snapshot + parse vs readFileSync + parse', ratio('Recipe, own format', 'snapshot({ lazy: true }) + parse the Buffer in place'), '≥', 1.5],
+    ['Own format: lazy snapshot + parse vs readRecords(view)', between('Recipe, own format', 'snapshot({ lazy: true }) + parse the Buffer in place',
+      'recipe readRecords(view): read* per field'), '≥', 5],
+    ['Arrow: tableFromIPC over a lazy snapshot vs over readFileSync, 1 GiB', ratio('Recipe, Arrow: tableFromIPC', 'recipe: tableFromIPC(snapshot({ lazy: true }))'), '≥', 20],
+    ['Arrow: column scan over the lazy table vs the readFileSync table (within 1.2x)', ratio('Recipe, Arrow: a scan', 'over the recipe\'s table (a lazy snapshot)'), '≥', 1 / 1.2],
+    ['Writer\'s open for write, 64 MiB of lazy snapshots held, p99', milliseconds('Lazy snapshots, the writer', '64 MiB of lazy snapshots (p99)'), '≤', 50, 'ms'],
+    ['Writer\'s open for write, lease held and no lazy snapshot, p99', milliseconds('Lazy snapshots, the writer', 'lease held, no lazy snapshot (p99)'), '≤', 1, 'ms'],
   ];
   // unit: 'x' for ratios (≥), '%' for overheads (≤, as fractions), or as given.
   return targets.filter(([, measured]) => measured !== undefined).map(([name, measured, relation, wanted, unit]) => ({

@@ -57,6 +57,7 @@ std::atomic<int> ranges_in_use{0};  // not kFree: the handlers skip their scan a
 std::atomic<size_t> page_size{0};
 volatile sig_atomic_t swap_enabled = 1;
 volatile sig_atomic_t write_protect_enabled = 1;
+std::atomic<uint64_t> minimum_bytes{kLazyMinimumBytes};
 
 size_t PageSize() {
   size_t size = page_size.load(std::memory_order_relaxed);
@@ -309,6 +310,8 @@ bool ClaimLazyWriteFault(const void* address) {
 
 void SetLazySwapEnabledForTesting(bool enabled) { swap_enabled = enabled ? 1 : 0; }
 void SetLazyWriteProtectEnabledForTesting(bool enabled) { write_protect_enabled = enabled ? 1 : 0; }
+void SetLazyMinimumBytesForBenchmark(uint64_t bytes) { minimum_bytes.store(bytes, std::memory_order_relaxed); }
+uint64_t LazyMinimumBytes() { return minimum_bytes.load(std::memory_order_relaxed); }
 
 uint64_t LazyRangesMapped() {
   uint64_t count = 0;

@@ -47,6 +47,10 @@ struct LazyRangeId {
 // its registration, the external ArrayBuffer and its finalizer cost more
 // than copying (docs/benchmarks.md, "lazy snapshots: where a copy wins").
 constexpr uint64_t kLazyMinimumBytes = 256 * 1024;
+// kLazyMinimumBytes, unless the benchmark lowered it (testing's
+// setLazyMinimumBytesForBenchmark) to time the lazy path below it and so
+// show where a copy wins (bench/lazy.js).
+uint64_t LazyMinimumBytes();
 
 // The most live lazy bytes (kMapped) a process keeps: a break must copy them
 // all, so it never allocates more than this. Past it, a lazy snapshot is a
@@ -94,6 +98,7 @@ bool ClaimLazyWriteFault(const void* address);
 // (test/faults/lazy-writes-kept).
 void SetLazySwapEnabledForTesting(bool enabled);
 void SetLazyWriteProtectEnabledForTesting(bool enabled);
+void SetLazyMinimumBytesForBenchmark(uint64_t bytes);
 // How many ranges are kMapped, and how many swaps have run, in this process.
 uint64_t LazyRangesMapped();
 uint64_t LazySwapsDone();

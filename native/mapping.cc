@@ -98,7 +98,7 @@ void FileMapping::Unpin() {
 }
 
 uint8_t* FileMapping::MapLazySnapshot(uint64_t offset, uint64_t length, LazyRangeId* id) {
-  if (closed() || options_.mode != ValidationMode::kAlways || options_.writable || length < kLazyMinimumBytes) {
+  if (closed() || options_.mode != ValidationMode::kAlways || options_.writable || length < LazyMinimumBytes()) {
     return nullptr;
   }
   const Region* region = RegionHolding(offset, length);

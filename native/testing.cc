@@ -61,6 +61,13 @@ Napi::Value LazyCounts(const Napi::CallbackInfo& info) {
   return counts;
 }
 
+// setLazyMinimumBytesForBenchmark(bytes): below it a lazy snapshot is a copy
+// (kLazyMinimumBytes unless set); constants.lazy.minimumBytes does not change.
+Napi::Value SetLazyMinimum(const Napi::CallbackInfo& info) {
+  SetLazyMinimumBytesForBenchmark(uint64_t(info[0].As<Napi::Number>().Int64Value()));
+  return info.Env().Undefined();
+}
+
 Napi::Value LeaseBreaks(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(LeaseBreaksHandled()));
 }
@@ -93,6 +100,7 @@ Napi::Object MakeTestingObject(Napi::Env env) {
   add("setLazySwapEnabled", SetFlag<SetLazySwapEnabledForTesting>);
   add("setLazyWriteProtectEnabled", SetFlag<SetLazyWriteProtectEnabledForTesting>);
   add("lazyCounts", LazyCounts);
+  add("setLazyMinimumBytesForBenchmark", SetLazyMinimum);
   add("setAsyncPath", SetAsyncPath);
   add("asyncPathCounts", AsyncPaths);
   add("rawCopyForBenchmark", RawCopy);

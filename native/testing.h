@@ -10,7 +10,9 @@ namespace safe_mmap {
 
 // The testing object: setGuardEnabled, setResumeThroughSigreturn,
 // setLeaseEpochCheckEnabled, setLeaseWatcherPaused, setLeaseBackoffEnabled,
-// leaseBeginStall, leaseBreaksHandled, setAsyncPath, asyncPathCounts, and
+// leaseBeginStall, leaseBreaksHandled, setLazySwapEnabled,
+// setLazyWriteProtectEnabled, lazyCounts, setLazyMinimumBytesForBenchmark,
+// setAsyncPath, asyncPathCounts, and
 // rawCopyForBenchmark (the benchmark's unguarded baseline).
 Napi::Object MakeTestingObject(Napi::Env env);
 

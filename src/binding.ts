@@ -62,6 +62,8 @@ export interface TestingHooks {
   setLazyWriteProtectEnabled(enabled: boolean): void;
   /** [lazy snapshots that are still the file's pages, swaps done] in this process. */
   lazyCounts(): [number, number];
+  /** Below this many bytes MapLazySnapshot copies (the benchmark's crossover); constants.lazy.minimumBytes stays. */
+  setLazyMinimumBytesForBenchmark(bytes: number): void;
   /** Where async accesses run: 0 as they should (resident: the calling thread), 1 the calling thread, 2 the pool. */
   setAsyncPath(path: 0 | 1 | 2): void;
   /** [async accesses run on the calling thread, on the pool] since the process started. */
