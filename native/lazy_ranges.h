@@ -46,7 +46,7 @@ struct LazyRangeId {
 // Below this many bytes a lazy snapshot is an ordinary copy: the mapping,
 // its registration, the external ArrayBuffer and its finalizer cost more
 // than copying (docs/benchmarks.md, "lazy snapshots: where a copy wins").
-constexpr uint64_t kLazyMinimumBytes = 256 * 1024;
+constexpr uint64_t kLazyMinimumBytes = 1024 * 1024;
 // kLazyMinimumBytes, unless the benchmark lowered it (testing's
 // setLazyMinimumBytesForBenchmark) to time the lazy path below it and so
 // show where a copy wins (bench/lazy.js).
