@@ -3,6 +3,7 @@
 #include "lazy_ranges.h"
 
 #include <csignal>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -134,19 +135,31 @@ void CopyPages(void* context) {
 // Copies the range into copy under the guard. A page that faults (a hole)
 // stays zero in the copy and marks the range damaged; the copy goes on
 // after it.
+//
+// SIGBUS is unblocked for the copy: the watcher thread, which runs most
+// swaps, blocks every signal (lease_watcher.cc), and a fault while SIGBUS is
+// blocked is fatal whatever the handler (the kernel forces the default
+// action). Such a fault is hole 2: the lease revoked while this process was
+// stopped, then the file cut before the watcher ran
+// (test/faults/lazy-holes killed the process there).
 void CopyGuarded(LazyRange& range, uint8_t* base, size_t length, uint8_t* copy) {
   const size_t page = PageSize();
+  sigset_t bus, interrupted;
+  sigemptyset(&bus);
+  sigaddset(&bus, SIGBUS);
+  pthread_sigmask(SIG_UNBLOCK, &bus, &interrupted);
   size_t done = 0;
   while (done < length) {
     CopyJob job{copy + done, base + done, length - done};
     const GuardOutcome outcome = RunGuarded(base + done, length - done, CopyPages, &job);
-    if (!outcome.faulted) return;
+    if (!outcome.faulted) break;
     const uintptr_t faulted = reinterpret_cast<uintptr_t>(outcome.fault_address) & ~uintptr_t(page - 1);
     const size_t at = faulted - reinterpret_cast<uintptr_t>(base);
     memset(copy + at, 0, page);
     MarkDamaged(range, faulted);
     done = at + page;
   }
+  pthread_sigmask(SIG_SETMASK, &interrupted, nullptr);
 }
 
 // kSwapping, on the releasing thread: write-protect, copy, mremap the copy
