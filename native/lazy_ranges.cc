@@ -133,8 +133,12 @@ void CopyPages(void* context) {
 }
 
 // Copies the range into copy under the guard. A page that faults (a hole)
-// stays zero in the copy and marks the range damaged; the copy goes on
-// after it.
+// stays zero in the copy and marks the range damaged. The whole range is
+// copied at once first (the usual case: no hole); after a fault nothing is
+// known to be copied, since memcpy may read the source's end before its
+// start (glibc's loads its last vectors before its loop: a cut file faulted
+// at the range's last bytes first, and every page before the cut was left
+// zero), so the copy is made again page by page.
 //
 // SIGBUS is unblocked for the copy: the watcher thread, which runs most
 // swaps, blocks every signal (lease_watcher.cc), and a fault while SIGBUS is
@@ -148,16 +152,16 @@ void CopyGuarded(LazyRange& range, uint8_t* base, size_t length, uint8_t* copy) 
   sigemptyset(&bus);
   sigaddset(&bus, SIGBUS);
   pthread_sigmask(SIG_UNBLOCK, &bus, &interrupted);
-  size_t done = 0;
-  while (done < length) {
-    CopyJob job{copy + done, base + done, length - done};
-    const GuardOutcome outcome = RunGuarded(base + done, length - done, CopyPages, &job);
-    if (!outcome.faulted) break;
-    const uintptr_t faulted = reinterpret_cast<uintptr_t>(outcome.fault_address) & ~uintptr_t(page - 1);
-    const size_t at = faulted - reinterpret_cast<uintptr_t>(base);
-    memset(copy + at, 0, page);
-    MarkDamaged(range, faulted);
-    done = at + page;
+  CopyJob whole{copy, base, length};
+  if (RunGuarded(base, length, CopyPages, &whole).faulted) {
+    for (size_t at = 0; at < length; at += page) {
+      const size_t bytes = length - at < page ? length - at : page;
+      CopyJob one{copy + at, base + at, bytes};
+      if (RunGuarded(base + at, bytes, CopyPages, &one).faulted) {
+        memset(copy + at, 0, bytes);
+        MarkDamaged(range, reinterpret_cast<uintptr_t>(base + at));
+      }
+    }
   }
   pthread_sigmask(SIG_SETMASK, &interrupted, nullptr);
 }
