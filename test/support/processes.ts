@@ -36,6 +36,19 @@ export function startLeaseWriter(path: string, fileLength: number, milliseconds:
     Truncator & { finished: Promise<{ cycles: number; maxOpenMs: number }> };
 }
 
+/**
+ * Spawns the lazy snapshot races' writer (rewriter.js): each cycle it opens
+ * the file for writing (a break), checks that it holds the last source's
+ * bytes, truncates it and writes the next source. The file must hold
+ * sources[0] when it starts. `finished` carries the longest open and the
+ * cycles that found other bytes in the file (`foreign`).
+ */
+export function startRewriter(path: string, milliseconds: number, sources: string[]):
+  Truncator & { finished: Promise<{ cycles: number; maxOpenMs: number; foreign: number }> } {
+  return startWriter('rewriter.js', path, [String(milliseconds), ...sources]) as
+    Truncator & { finished: Promise<{ cycles: number; maxOpenMs: number; foreign: number }> };
+}
+
 /** Spawns a race writer on `path`; go() creates <path>.go, which it waits for (wait-for-go.js). */
 function startWriter(script: string, path: string, args: string[]): Truncator {
   const goFile = `${path}.go`;
