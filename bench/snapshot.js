@@ -63,10 +63,17 @@ const collect = vm.runInNewContext('gc');
 // that is the same case round after round, and a 512 MiB group measured
 // 1.41x or 0.85x for the same build depending only on which case it was.
 // V8 sweeps ArrayBuffers after the collection returns: wait for it.
+// The unmapping itself comes a little later: wait until the resident set
+// stops shrinking.
 async function settle(floor) {
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
   collect();
-  for (let waited = 0; waited < 2000 && process.memoryUsage().arrayBuffers > floor; waited += 5) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let waited = 0; waited < 2000 && process.memoryUsage().arrayBuffers > floor; waited += 5) await pause();
+  for (let rss = process.memoryUsage.rss(), waited = 0; waited < 2000; waited += 5) {
+    await pause();
+    const now = process.memoryUsage.rss();
+    if (now >= rss) break;
+    rss = now;
   }
 }
 
@@ -84,7 +91,7 @@ async function groupOf({ title, baseline, bytes, rounds, progress, cases }) {
       return 1;
     },
   }]));
-  const group = await compare({ title, baseline, bytesPerOperation: bytes, rounds, progress, cases: timed });
+  const group = await compare({ title, baseline, bytesPerOperation: bytes, rounds, progress, cases: timed, rotate: true });
   const ns = (name) => median(samples.get(name).map((sample) => sample.ns));
   group.rows = group.rows.map(({ name }) => ({
     name,
