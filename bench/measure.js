@@ -16,10 +16,14 @@ function median(values) {
  * { title, baseline, bytesPerOperation, rows: [{ name, nsPerOperation, ratio }] },
  * where ratio is the baseline's time over the row's (above 1 is faster).
  */
-async function compare({ title, baseline, bytesPerOperation, rounds, progress, cases }) {
+async function compare({ title, baseline, bytesPerOperation, rounds, progress, cases, rotate = false }) {
   const samples = new Map(Object.keys(cases).map((name) => [name, []]));
+  const entries = Object.entries(cases);
   for (let round = 0; round < rounds; round++) {
-    for (const [name, testCase] of Object.entries(cases)) {
+    // rotate: round r starts with case r (A B C, B C A, ...), so that no case
+    // always runs right after the same other one.
+    const order = rotate ? [...entries.slice(round % entries.length), ...entries.slice(0, round % entries.length)] : entries;
+    for (const [name, testCase] of order) {
       const { before, run } = typeof testCase === 'function' ? { run: testCase } : testCase;
       if (before) await before();
       const start = process.hrtime.bigint();

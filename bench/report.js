@@ -24,12 +24,13 @@ function markdown(run) {
   const lines = [`Machine: ${describeMachine(run)}`, `File: ${run.file.path} (${run.file.size} bytes)`];
   for (const group of run.groups) {
     const throughput = group.bytesPerOperation !== undefined;
+    const faults = group.rows.some((row) => row.minorFaults !== undefined);  // bench/snapshot.js
     lines.push('', `### ${group.title}`, '',
-      `| case | median ns/op | ${throughput ? 'GB/s | ' : ''}speed vs ${group.baseline} |`,
-      `|---|---:|${throughput ? '---:|' : ''}---:|`);
+      `| case | median ns/op | ${throughput ? 'GB/s | ' : ''}speed vs ${group.baseline} |${faults ? ' minor faults/op |' : ''}`,
+      `|---|---:|${throughput ? '---:|' : ''}---:|${faults ? '---:|' : ''}`);
     for (const row of group.rows) {
       const rate = throughput ? `${(group.bytesPerOperation / row.nsPerOperation).toFixed(2)} | ` : '';
-      lines.push(`| ${row.name} | ${row.nsPerOperation.toFixed(1)} | ${rate}${row.ratio.toFixed(2)}x |`);
+      lines.push(`| ${row.name} | ${row.nsPerOperation.toFixed(1)} | ${rate}${row.ratio.toFixed(2)}x |${faults ? ` ${row.minorFaults} |` : ''}`);
     }
   }
   if (run.targets.length > 0) {

@@ -14,6 +14,7 @@ const { compare } = require('./measure');
 const { recipeGroups } = require('./recipes');
 const { leaseWriterGroup } = require('./lease');
 const { lazyGroups, lazyWriterGroup } = require('./lazy');
+const { largeSnapshotGroups } = require('./snapshot');
 const { heatUntilLeased } = require('./lease-heat');
 
 const KiB = 1024;
@@ -195,20 +196,12 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
       await handle.close();
     }
 
-    // 3. Whole-file snapshot and 4. search, while the file fits one Buffer.
+    // 3. Large snapshots against readFileSync (bench/snapshot.js): the whole
+    // file, and its first 64 MiB and 512 MiB in files of their own when the
+    // file is the suite's own. 4. Search, while the file fits one Buffer.
+    groups.push(...await largeSnapshotGroups({ filePath, scratchDir: writes ? scratchDir : undefined, rounds: few, progress, notes }));
     if (fileSize <= WHOLE_FILE_LIMIT) {
       warm(fileSize);
-      groups.push(await compare({
-        title: `Whole-file snapshot: warm ${sizeName(fileSize)}`,
-        baseline: 'fs.readFileSync',
-        bytesPerOperation: fileSize,
-        rounds: few,
-        progress,
-        cases: {
-          'fs.readFileSync': () => { sink ^= fs.readFileSync(filePath)[0]; return 1; },
-          'view.snapshot': () => { sink ^= alwaysView.snapshot()[0]; return 1; },
-        },
-      }));
       // A 12-byte needle; random, so absent from any real file but a crafted one.
       const needle = crypto.randomBytes(12);
       groups.push(await compare({
@@ -223,7 +216,7 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
         },
       }));
     } else {
-      notes.push(`Whole-file snapshot and search skipped: ${sizeName(fileSize)} is more than readFileSync can read.`);
+      notes.push(`Search skipped: ${sizeName(fileSize)} is more than readFileSync can read.`);
     }
 
     // 5. Cold cache: 64 KiB sequential reads after evicting the file's pages.
@@ -532,6 +525,12 @@ function checkTargets(groups) {
     ['Writer\'s open for write, 64 MiB of lazy snapshots held, p99', milliseconds('Lazy snapshots, the writer', '64 MiB of lazy snapshots (p99)'), '≤', 50, 'ms'],
     ['Writer\'s open for write, lease held and no lazy snapshot, p99', milliseconds('Lazy snapshots, the writer', 'lease held, no lazy snapshot (p99)'), '≤', 1, 'ms'],
   ];
+  // Every large snapshot at least as fast as readFileSync of the same file (issue 20).
+  for (const group of groups.filter((candidate) => candidate.title.startsWith('Large snapshot: '))) {
+    for (const row of group.rows.filter((candidate) => candidate.name !== group.baseline)) {
+      targets.push([`${group.title.slice('Large snapshot: '.length)}: ${row.name} vs fs.readFileSync`, row.ratio, '≥', 1]);
+    }
+  }
   // unit: 'x' for ratios (≥), '%' for overheads (≤, as fractions), or as given.
   return targets.filter(([, measured]) => measured !== undefined).map(([name, measured, relation, wanted, unit]) => ({
     name, measured, relation, wanted, unit: unit ?? (relation === '≥' ? 'x' : '%'),

@@ -19,6 +19,16 @@
 
 namespace safe_mmap {
 
+// view.snapshot() copies ranges of at least this many bytes with pread into
+// a Buffer populated by one madvise (FileMapping::SnapshotInto), as
+// readFileSync reads. Through the mapping, a first touch faults once per 16
+// pages (fault-around) to fill its page table, which read(2) never does, and
+// each page of a new Buffer faults in by itself. From 32 MiB (glibc's
+// largest mmap threshold) a Buffer is always fresh memory, and both costs
+// show; below it, pread and populating measured no better, populating a
+// reused 4 MiB Buffer worse (docs/benchmarks.md, "Large snapshots").
+constexpr uint64_t kSnapshotByReadFrom = uint64_t(32) << 20;
+
 // Work done on mapped bytes under the guard. It must follow guard.h's
 // contract (plain C, no destructors, no N-API) and must be safe to repeat:
 // an access is retried when the file changed while it ran. It may write only
@@ -140,6 +150,16 @@ class FileMapping {
   AccessResult CopyByRead(uint64_t offset, uint64_t length, uint8_t* destination,
                           NoWait* no_wait = nullptr);
 
+  // view.snapshot(): the owner's copy of [offset, offset + length) into the
+  // memory of a Buffer just allocated for it. From kSnapshotByReadFrom bytes
+  // on, an 'always' mapping (not { stable: true }) copies with pread on the
+  // owner's validation (its cached state, the lease), as CopyByRead does on
+  // the pool, after populating the destination's pages in one madvise; every
+  // other snapshot, and a range past the mapping, is an Access. A hole of a
+  // sparse file reads as its zeros then, as with readFileSync, even where
+  // the mapping could not have allocated its page (a full tmpfs).
+  AccessResult SnapshotInto(uint64_t offset, uint64_t length, uint8_t* destination);
+
  private:
   // One mmap of the file. Replaced by Remap(); retired regions are unmapped
   // once no pin remains (a pool thread may still be copying from them).
@@ -150,6 +170,9 @@ class FileMapping {
 
   AccessResult AccessChecked(uint64_t offset, uint64_t length, MappedWork work, void* context,
                              bool owner);
+  // CopyByRead's reads, validated as an owner's or another thread's access.
+  AccessResult ReadValidated(uint64_t offset, uint64_t length, uint8_t* destination,
+                             NoWait* no_wait, bool owner);
   // kTruncated for a range past the mapping, with the file's size now.
   AccessResult PastTheMapping(const Region& region) const;
   bool RunWork(const Region& region, uint64_t offset, uint64_t length, MappedWork work,

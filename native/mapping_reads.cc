@@ -1,5 +1,5 @@
 // FileMapping's fs-style and pread routes (declared in mapping.h):
-// RangeResident, AccessUpToEnd and CopyByRead. Their validation is the
+// RangeResident, AccessUpToEnd, CopyByRead and SnapshotInto. Their validation is the
 // change detector's (change_detector.h), as for every access.
 #include <algorithm>
 #include <cerrno>
@@ -145,12 +145,32 @@ AccessResult FileMapping::CopyByRead(uint64_t offset, uint64_t length, uint8_t* 
   }
   const Region* region = region_.load(std::memory_order_acquire);
   if (!RangeFits(offset, length, region->size)) return PastTheMapping(*region);
+  return ReadValidated(offset, length, destination, no_wait, false);
+}
+
+AccessResult FileMapping::SnapshotInto(uint64_t offset, uint64_t length, uint8_t* destination) {
+  const Region* region = closed() ? nullptr : region_.load(std::memory_order_acquire);
+  if (length < kSnapshotByReadFrom || options_.mode != ValidationMode::kAlways || options_.stable ||
+      region == nullptr || !RangeFits(offset, length, region->size)) {
+    // Closed, or past the mapping: Access says so (or grows the mapping).
+    return Access(offset, length, PlainCopy, destination);
+  }
+  // The Buffer is new: its pages fault in one by one as the copy first
+  // writes them, in the kernel's copy as in readFileSync's. One madvise
+  // fills them without a fault each; a kernel without it (before 5.14) says
+  // EINVAL, and the copy faults them in as before.
+  PopulateForWriting(destination, size_t(length), page_size_);
+  return ReadValidated(offset, length, destination, nullptr, true);
+}
+
+AccessResult FileMapping::ReadValidated(uint64_t offset, uint64_t length, uint8_t* destination,
+                                        NoWait* no_wait, bool owner) {
   // The seqlock (or the lease) around reads instead of a copy: a file
   // truncated and regrown between two pread calls could hand out the zeros
   // of the regrown hole. A short or failed read under the lease means the
   // file changed without a break or could not be read, as a fault does.
   ReadTry read{fd_, offset, length, destination, no_wait};
-  return changes_.Validated(offset + length, false, [&] { return TryRead(&read); });
+  return changes_.Validated(offset + length, owner, [&] { return TryRead(&read); });
 }
 
 }  // namespace safe_mmap

@@ -134,7 +134,9 @@ Napi::Value MappingWrap::Snapshot(const Arguments& info) {
   if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
   Napi::Buffer<uint8_t> copy = Napi::Buffer<uint8_t>::New(env, size_t(length));
   if (env.IsExceptionPending()) return Napi::Value();
-  if (!GuardedAccess(env, offset, length, CopyOut, copy.Data())) return Napi::Value();
+  if (!Succeeded(env, {true, offset, length}, mapping_.SnapshotInto(offset, length, copy.Data()))) {
+    return Napi::Value();
+  }
   return copy;
 }
 

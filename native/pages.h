@@ -53,4 +53,22 @@ inline int CountResidentPages(PageSpan span, size_t page_size, bool stop_at_miss
   return 0;
 }
 
+// Fills the page table for the whole pages inside [address, address +
+// length) of private memory about to be written, in one madvise rather than
+// one fault per page. A hint: it changes no byte, and where it fails (a
+// kernel before 5.14, a system without it) the writes fault the pages in.
+inline void PopulateForWriting(uint8_t* address, size_t length, size_t page_size) {
+#if defined(__linux__)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14; older headers lack it
+#endif
+  const uintptr_t page_mask = uintptr_t(page_size) - 1;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(address) + page_mask) & ~page_mask;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(address) + length) & ~page_mask;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+#else
+  (void)address, (void)length, (void)page_size;
+#endif
+}
+
 }  // namespace safe_mmap

@@ -70,6 +70,22 @@ test('a mapped read of a page that fails with EIO throws MappedFileIOError; the 
   }
 });
 
+test('a snapshot of 32 MiB or more reads with pread: a page that fails is MappedFileIOError there too', async () => {
+  const SIZE = 40 << 20;
+  const BAD = 36 << 20;
+  const { daemon, mountPoint, path } = await mountFaultfs(SIZE, BAD, BAD + PAGE);
+  try {
+    const file = open(path);
+    const view = file.view();
+    expect(() => view.snapshot()).toThrow(MappedFileIOError);
+    expect(view.subarray(0, 32 << 20).snapshot().equals(patternBuffer(0, 32 << 20))).toBe(true);
+    file.close();
+  } finally {
+    daemon.kill('SIGKILL');
+    unmount(mountPoint);
+  }
+});
+
 test('the daemon killed while a loop reads: only MappedFileIOError, right bytes, no crash, no hang', async () => {
   const SIZE = 64 << 20;
   const { daemon, mountPoint, path } = await mountFaultfs(SIZE, SIZE, SIZE);  // no bad pages: the kill is the fault

@@ -36,3 +36,17 @@ test.each(['always', 'fault'] as const)("validate '%s': a page that cannot be re
   file.close();
   for (const file of [path, filler]) rmSync(file, { force: true });
 });
+
+test("a snapshot of 32 MiB or more reads a hole with pread, as readFileSync does: the zeros it holds, no page to allocate", () => {
+  const path = join(mountPoint(), 'sparse-large');
+  writeFileSync(path, '');
+  truncateSync(path, 40 << 20);
+  const filler = join(mountPoint(), 'filler-large');
+  try { writeFileSync(filler, Buffer.alloc(2 << 20, 1)); } catch { /* ENOSPC: now full */ }
+  const file = open(path);
+  const view = file.view();
+  expect(catchError(() => view.subarray(0, 64 << 10).snapshot())).toBeInstanceOf(MappedFileIOError);  // through the mapping
+  expect(view.subarray(0, 32 << 20).snapshot().equals(Buffer.alloc(32 << 20))).toBe(true);
+  file.close();
+  for (const file of [path, filler]) rmSync(file, { force: true });
+});

@@ -2,6 +2,8 @@
 // reads it in a loop. Only MappedFileTruncated may come out, nothing crashes,
 // and every byte returned is the pattern byte the file held at that offset
 // (the file never holds anything else, and never a zero).
+import { open } from '../../src';
+import { firstPatternMismatch } from '../support/files';
 import { startTruncator } from '../support/processes';
 import { useTempDir } from '../support/temp-dir';
 // The reader is plain JS so that the worker test can run the same code.
@@ -29,6 +31,34 @@ test('a truncating and regrowing process never crashes the reader nor feeds it w
   expect(tally.errors.MappedFileTruncated).toBeGreaterThan(0);
   expect(tally.reads).toBeGreaterThan(0);
   expect(tally.bytesChecked).toBeGreaterThan(0);
+});
+
+test('a snapshot of 32 MiB or more (copied with pread) under the same race: MappedFileTruncated or the pattern, never a wrong byte', async () => {
+  // view.snapshot() reads ranges from 32 MiB on with pread on the same
+  // validation (native kSnapshotByReadFrom): a read that meets the moving end
+  // stops short and the seqlock decides, as it does for a fault.
+  const length = 40 << 20;
+  const path = dir.patternFile('race-large', length);
+  const truncator = startTruncator(path, length, RACE_MS);
+  await truncator.ready;
+  const view = open(path).view();
+  truncator.go();
+  const tally: Record<string, number> = {};
+  let wrong = 0;
+  const deadline = Date.now() + RACE_MS;
+  while (Date.now() < deadline) {
+    try {
+      if (firstPatternMismatch(view.subarray(0, 32 << 20).snapshot(), 0) >= 0) wrong++;
+      tally.ok = (tally.ok ?? 0) + 1;
+    } catch (error) {
+      const name = (error as Error).constructor.name;
+      tally[name] = (tally[name] ?? 0) + 1;
+    }
+  }
+  const { cycles } = await truncator.finished;
+  expect(cycles).toBeGreaterThan(3);
+  expect(wrong).toBe(0);
+  expect(Object.keys(tally).filter((name) => name !== 'ok')).toEqual(['MappedFileTruncated']);
 });
 
 test("control: under the same race 'fault' mode does return tail-page zeros, so the oracle above can fail", async () => {

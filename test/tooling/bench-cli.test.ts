@@ -27,7 +27,7 @@ test('--json on a user file: every case, measured against its fs baseline in the
   expect(run.file).toEqual({ path: file, size: (3 << 20) + 123 });
   expect(run.machine).toMatchObject({ cpus: expect.any(Number), node: process.version });
   const titles = (run.groups as Group[]).map((group) => group.title.split(':')[0]);
-  expect(new Set(titles)).toEqual(new Set(['Tiny random reads', 'Sequential copy', 'Whole-file snapshot', 'Search',
+  expect(new Set(titles)).toEqual(new Set(['Tiny random reads', 'Sequential copy', 'Large snapshot', 'Search',
     'Cold cache', 'Async copy', 'Stream', 'One read in flight', 'One read in flight, cold', 'fs-style read', 'Small stream',
     'First reads of a fresh file', 'Lazy snapshot, making one', 'Lazy snapshot, reading it', 'Lazy snapshot, reading it once',
     'Lazy snapshot or copy']));
@@ -35,6 +35,7 @@ test('--json on a user file: every case, measured against its fs baseline in the
   expect(titles.filter((title) => title === 'One read in flight, cold')).toHaveLength(3);
   expect(titles.filter((title) => title === 'Sequential copy')).toHaveLength(3);  // 4 KiB, 64 KiB, 1 MiB
   expect(titles.filter((title) => title === 'Lazy snapshot or copy')).toHaveLength(4);  // 16 KiB to 1 MiB: the file has 3 MiB
+  expect(titles.filter((title) => title === 'Large snapshot')).toHaveLength(2);  // the user's file: warm and fresh processes
   for (const group of run.groups as Group[]) {
     const baseline = group.rows.find((row) => row.name === group.baseline);
     expect(baseline?.ratio).toBe(1);
