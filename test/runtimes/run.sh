@@ -23,7 +23,10 @@ mkdir -p "$results_dir"
 # The fault cases: same-process and cross-process truncation in both modes,
 # workers, EIO on faultfs and on a full tmpfs, the async forms, the stream,
 # search under truncation, signal chaining, the thread state a caught fault
-# must leave intact (PKRU: the crash Deno had), and loading by require / import.
+# must leave intact (PKRU: the crash Deno had), and loading by require / import;
+# and lazy snapshots: where they are made or copied, that they outlive their
+# file, that foreign SIGSEGVs still reach the runtime, and what postMessage
+# does with them (each runtime's answer is pinned in lazy-workers).
 FAULT_TESTS=(
   test/faults/truncation-same-process.test.ts
   test/faults/truncation-race.test.ts
@@ -37,6 +40,10 @@ FAULT_TESTS=(
   test/faults/signal-chaining.test.ts
   test/faults/fault-recovery-state.test.ts
   test/tooling/runtime-loading.test.ts
+  test/api/lazy-lifetime.test.ts
+  test/api/lazy-fallbacks.test.ts
+  test/api/lazy-workers.test.ts
+  test/faults/lazy-foreign-segv.test.ts
 )
 
 npm ci --prefix "$here" --no-audit --no-fund </dev/null >/dev/null

@@ -118,6 +118,18 @@ export function runNodeScript(script: string, env: NodeJS.ProcessEnv = {}): Spaw
 }
 
 /**
+ * Rewrites `path` from another process with `length` bytes of `fill`
+ * (fs.writeFileSync: a blocking open for writing with O_TRUNC, which breaks
+ * any read lease on the file and waits for its release). `length` 0 leaves it
+ * empty. For the lazy snapshot tests: a writer that comes.
+ */
+export function rewriteInAnotherProcess(path: string, fill: number, length: number): void {
+  const child = runNodeScript(`require('node:fs').writeFileSync(${JSON.stringify(path)},
+    Buffer.alloc(${length}, ${fill}));`);
+  if (child.status !== 0) throw new Error(`the writer ended with ${child.status ?? child.signal}: ${child.stderr}`);
+}
+
+/**
  * A copy of the package's runtime (package.json, lib/, the built addon and
  * node-gyp-build) under `dir`, readable by every user, for a child that runs
  * as another user: the clone itself may sit in a directory only root may
