@@ -58,12 +58,17 @@ const ADVICE = Object.keys(ADVICE_KINDS) as Advice[];
 const VALIDATION_METHODS: Record<number, ValidationMethod> = Object.fromEntries(
   Object.entries(binding.constants.validationMethod).map(([name, value]) => [value, name as ValidationMethod]));
 
-// O_NONBLOCK so that opening a FIFO by mistake fails fast in the type check
-// instead of blocking until a writer appears. libuv adds O_CLOEXEC.
+// 'r' opens with O_NONBLOCK so that opening a FIFO by mistake fails fast in
+// the type check instead of blocking until a writer appears. The writable
+// modes need not (an O_RDWR open of a FIFO never waits for a peer) and must
+// not: a non-blocking open for writing fails with EAGAIN against a read
+// lease, this process's own included (a hot reader's, a lazy snapshot's),
+// where a blocking one waits for the lease's release as fs.openSync does.
+// libuv adds O_CLOEXEC.
 const OPEN_FLAGS: Record<OpenMode, number> = {
   'r': constants.O_RDONLY | constants.O_NONBLOCK,
-  'r+': constants.O_RDWR | constants.O_NONBLOCK,
-  'w+': constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_NONBLOCK,
+  'r+': constants.O_RDWR,
+  'w+': constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC,
 };
 
 /** The options-object form of read() and readAsync(), as fs.readSync's. */

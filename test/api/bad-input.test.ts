@@ -168,6 +168,7 @@ describe('open(path, options)', () => {
     try {
       expectThrows(() => open(fifo), 'Error', { code: 'ENODEV', path: fifo, errno: -errno.ENODEV });
       expectThrows(() => open(fifo, { validate: 'fault' }), 'Error', { code: 'ENODEV', path: fifo });
+      expectThrows(() => open(fifo, { mode: 'r+' }), 'Error', { code: 'ENODEV', path: fifo });
     } finally {
       watchdog.kill('SIGKILL');
     }

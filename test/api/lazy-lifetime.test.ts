@@ -15,7 +15,7 @@ import { PACKAGE_ROOT, rewriteInAnotherProcess } from '../support/processes';
 import { useTempDir } from '../support/temp-dir';
 
 const dir = useTempDir();
-const FILE_LENGTH = 1 << 20;
+const FILE_LENGTH = 4 << 20;  // room for a snapshot of LAZY_MINIMUM_BYTES and more
 // Not page-aligned at either end: the snapshot is a window into its mapping.
 const OFFSET = PAGE + 123;
 const LENGTH = LAZY_MINIMUM_BYTES + 3 * PAGE + 5;
@@ -116,4 +116,21 @@ test('after the file is deleted: still mapped while open, swapped when a writer 
   file.close();
   expect(snapshot.equals(expected)).toBe(true);
   expect(checkSnapshot(snapshot)).toBe('copied');
+});
+
+test("a writable open of the file in this same process waits for the swap, then opens (no EAGAIN); the snapshot keeps its bytes", () => {
+  const path = dir.patternFile('own-writer', FILE_LENGTH);
+  const file = open(path);
+  const snapshot = file.view(OFFSET, LENGTH).snapshot({ lazy: true });
+  expect(checkSnapshot(snapshot)).toBe('mapped');
+  const writable = open(path, { mode: 'r+' });  // breaks this process's own lease
+  try {
+    expect(checkSnapshot(snapshot)).toBe('copied');
+    writable.view(OFFSET, LENGTH).fill(0xee);
+    expect(snapshot.equals(expected)).toBe(true);
+    expect(file.view(OFFSET, 4).snapshot()).toEqual(Buffer.alloc(4, 0xee));
+  } finally {
+    writable.close();
+    file.close();
+  }
 });
