@@ -25,7 +25,7 @@ const BREAK_TIME = '/proc/sys/fs/lease-break-time';
 
 interface HoleRead {
   state: string; method: string; patternBefore: number; zerosAfter: number; sum: number;
-  check: string; fileSize: number | null; breaks: number;
+  check: string; fileSize: number | null; breaks: number; compared: number; copied: number;
 }
 
 /**
@@ -48,6 +48,16 @@ function startHoleReader(path: string, cut: number, env: NodeJS.ProcessEnv) {
     for (let i = 0; i < snapshot.length; i++) sum += snapshot[i];
     process.stdout.write('ready\\n');
     waitForGo(path);
+    // Native code meets the hole first, on the last two pages (past every cut
+    // here): Buffer.compare reads one (C++ in Node, outside any guard), and a
+    // guarded view.copy of another file writes zeros into the other (its
+    // guard frame covers the source, not this page). Both must complete.
+    const PAGE = 4096, end = snapshot.length;
+    const compared = Buffer.compare(snapshot.subarray(end - 2 * PAGE, end - PAGE), Buffer.alloc(PAGE));
+    require('node:fs').writeFileSync(path + '.source', Buffer.alloc(PAGE));
+    const source = open(path + '.source');
+    const copied = source.view().copy(snapshot, end - PAGE);
+    source.close();
     let patternBefore = 0, zerosAfter = 0;
     sum = 0;
     for (let i = 0; i < snapshot.length; i++) {
@@ -59,7 +69,7 @@ function startHoleReader(path: string, cut: number, env: NodeJS.ProcessEnv) {
     let check, fileSize = null;
     try { check = checkSnapshot(snapshot); } catch (error) { check = error.name; fileSize = error.fileSize; }
     const breaks = require('./lib/binding').binding.testing.leaseBreaksHandled();
-    process.stdout.write(JSON.stringify({ state, method, patternBefore, zerosAfter, sum, check, fileSize, breaks }) + '\\n');`],
+    process.stdout.write(JSON.stringify({ state, method, patternBefore, zerosAfter, sum, check, fileSize, breaks, compared, copied }) + '\\n');`],
   { cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let output = '';
   let onReady: () => void;
@@ -82,6 +92,7 @@ function startHoleReader(path: string, cut: number, env: NodeJS.ProcessEnv) {
  * What a reader that lived must show: a lazy snapshot made under the lease;
  * after the hole a full read whose bytes before the cut are the file's and
  * past it zeros (so the sum is the sum of the pattern before the cut); the
+ * native accesses past the cut (a compare, a guarded copy into it) done; the
  * error; and the lease breaks its watcher handled.
  */
 function expectSurvived(ended: Awaited<ReturnType<typeof startHoleReader>['ended']>, cut: number,
@@ -90,7 +101,7 @@ function expectSurvived(ended: Awaited<ReturnType<typeof startHoleReader>['ended
   expect(ended.read).toEqual({
     state: 'mapped', method: 'lease', patternBefore: cut, zerosAfter: FILE_LENGTH - cut,
     sum: patternBuffer(0, cut).reduce((total, byte) => total + byte, 0), check: 'MappedFileTruncated', fileSize: cut,
-    breaks,
+    breaks, compared: 0, copied: 4096,
   });
 }
 
