@@ -6,11 +6,9 @@
 // what the file held then, the reader lives, and many snapshots are copied by
 // a break. With the swap switched off (SAFE_MMAP_TEST_DISABLE_LAZY_SWAP=1)
 // the same run sees its sums change (docs/reliability.md, "Lazy snapshots").
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { LAZY_MINIMUM_BYTES } from '../../src';
-import { startRewriter } from '../support/processes';
+import { raceChildAgainstWriter, startRewriter } from '../support/processes';
 import { useTempDir } from '../support/temp-dir';
 
 const dir = useTempDir();
@@ -40,19 +38,8 @@ async function race(name: string, milliseconds: number, env: NodeJS.ProcessEnv =
   const path = dir.file(name, readFileSync(sources[0]));
   const writer = startRewriter(path, milliseconds - 500, sources);
   await writer.ready;  // under qemu the writer boots slowly: the window starts now
-  const reader = spawn(process.execPath, ['--expose-gc', join(__dirname, '..', 'support', 'lazy-summer.js'), path,
-    String(milliseconds), ...sources], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  let output = '';
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    reader.stdout?.on('data', (chunk) => {
-      output += chunk;
-      if (output.startsWith('mapped ')) writer.go();
-    });
-    reader.on('exit', (code, signal) => resolve({ code, signal }));
-  });
-  if (exit.code !== 0) writer.stop();
-  const written = await writer.finished;
-  const tally: SummerTally | null = exit.code === 0 ? JSON.parse(output.trim().split('\n').pop() as string) : null;
+  const { exit, tally, written } = await raceChildAgainstWriter<SummerTally, Awaited<typeof writer.finished>>(
+    'lazy-summer.js', [path, String(milliseconds), ...sources], 'mapped ', writer, env);
   return { exit, tally, written };
 }
 

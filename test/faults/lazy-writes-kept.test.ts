@@ -8,12 +8,10 @@
 // each round the snapshot equals its shadow. With the swap's write
 // protection switched off (SAFE_MMAP_TEST_DISABLE_LAZY_WRITE_PROTECT=1), a
 // write between the copy and the mremap lands in the old pages and is lost.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { LAZY_MINIMUM_BYTES } from '../../src';
 import { patternBuffer } from '../support/files';
-import { startRewriter } from '../support/processes';
+import { raceChildAgainstWriter, startRewriter } from '../support/processes';
 import { useTempDir } from '../support/temp-dir';
 
 const dir = useTempDir();
@@ -45,20 +43,9 @@ async function race(name: string, milliseconds: number, env: NodeJS.ProcessEnv =
   const path = dir.file(name, readFileSync(sources[0]));
   const writer = startRewriter(path, milliseconds - 500, sources);
   await writer.ready;  // under qemu the writer boots slowly: the window starts now
-  const scribbler = spawn(process.execPath, ['--expose-gc', join(__dirname, '..', 'support', 'lazy-scribbler.js'),
-    path, String(milliseconds), ...(stopAtFirstLost ? ['stop-at-first-lost'] : [])],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  let output = '';
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    scribbler.stdout?.on('data', (chunk) => {
-      output += chunk;
-      if (output.startsWith('mapped\n')) writer.go();
-    });
-    scribbler.on('exit', (code, signal) => resolve({ code, signal }));
-  });
-  if (exit.code !== 0 || stopAtFirstLost) writer.stop();
-  const written = await writer.finished;
-  const tally: ScribblerTally | null = exit.code === 0 ? JSON.parse(output.trim().split('\n').pop() as string) : null;
+  const { exit, tally, written } = await raceChildAgainstWriter<ScribblerTally, Awaited<typeof writer.finished>>(
+    'lazy-scribbler.js', [path, String(milliseconds), ...(stopAtFirstLost ? ['stop-at-first-lost'] : [])], 'mapped\n',
+    writer, env, stopAtFirstLost);
   const final = readFileSync(path);
   const fileIsASource = sources.some((source) => final.equals(readFileSync(source)));
   return { exit, tally, written, fileIsASource };

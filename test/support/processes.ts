@@ -49,6 +49,34 @@ export function startRewriter(path: string, milliseconds: number, sources: strin
     Truncator & { finished: Promise<{ cycles: number; maxOpenMs: number; foreign: number }> };
 }
 
+/**
+ * A lazy-snapshot race (test/faults/lazy-*): runs test/support/<script> with
+ * --expose-gc on `args`, starts `writer` once the child's output begins with
+ * `marker` (its snapshots are made), and waits for the child's exit. A child
+ * that failed stops the writer, as does `stopWriter`. Resolves with the exit,
+ * the last line the child printed when it exited 0 (its tally, JSON), and
+ * what the writer reported.
+ */
+export async function raceChildAgainstWriter<Tally, Written>(
+  script: string, args: string[], marker: string, writer: Truncator & { finished: Promise<Written> },
+  env: NodeJS.ProcessEnv = {}, stopWriter = false,
+): Promise<{ exit: { code: number | null; signal: NodeJS.Signals | null }; tally: Tally | null; written: Written }> {
+  const child = spawn(process.execPath, ['--expose-gc', join(__dirname, script), ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  let output = '';
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+      if (output.startsWith(marker)) writer.go();
+    });
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  if (exit.code !== 0 || stopWriter) writer.stop();
+  const written = await writer.finished;
+  const tally: Tally | null = exit.code === 0 ? JSON.parse(output.trim().split('\n').pop() as string) : null;
+  return { exit, tally, written };
+}
+
 /** Spawns a race writer on `path`; go() creates <path>.go, which it waits for (wait-for-go.js). */
 function startWriter(script: string, path: string, args: string[]): Truncator {
   const goFile = `${path}.go`;
