@@ -100,6 +100,8 @@ export class MappedFile implements ViewSource {
   #grow: boolean;
   // The current position of read()s without a position, as a descriptor's.
   #position = 0;
+  // What close() settles before it unmaps: pending waits, locks, watches.
+  #closeHooks = new Set<() => void>();
 
   /** @internal Use open(). */
   constructor(native: NativeMapping, path: string, settings: OpenSettings) {
@@ -271,8 +273,25 @@ export class MappedFile implements ViewSource {
    * MappedFileClosed. Idempotent; later accesses throw MappedFileClosed.
    */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
+    // Each hook settles its own pending work (rejecting with
+    // MappedFileClosed, releasing locks) while the mapping still exists.
+    const hooks = [...this.#closeHooks];
+    this.#closeHooks.clear();
+    for (const hook of hooks) hook();
     this.#native.close();
+  }
+
+  /**
+   * @internal Runs hook once, at close(), before the unmap. Returns the
+   * function that unregisters it (call it when the work settles by itself).
+   * On a closed file, runs nothing and returns undefined.
+   */
+  onClose(hook: () => void): (() => void) | undefined {
+    if (this.#closed) return undefined;
+    this.#closeHooks.add(hook);
+    return () => { this.#closeHooks.delete(hook); };
   }
 
   [disposeSymbol](): void {
