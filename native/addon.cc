@@ -25,6 +25,8 @@
 #include "addon_state.h"
 #include "guard.h"
 #include "js_errors.h"
+#include "async_waits.h"
+#include "futex_waits.h"
 #include "lazy_bindings.h"
 #include "lazy_ranges.h"
 #include "mapping_wrap.h"
@@ -56,6 +58,21 @@ Napi::Object MakeConstants(Napi::Env env) {
                                  {"willneed", int32_t(Advice::kWillNeed)},
                                  {"dontneed", int32_t(Advice::kDontNeed)},
                                  {"hugepage", int32_t(Advice::kHugePage)}}));
+  constants.Set("atomics", table({{"load", int32_t(AtomicOperation::kLoad)},
+                                  {"store", int32_t(AtomicOperation::kStore)},
+                                  {"add", int32_t(AtomicOperation::kAdd)},
+                                  {"sub", int32_t(AtomicOperation::kSub)},
+                                  {"and", int32_t(AtomicOperation::kAnd)},
+                                  {"or", int32_t(AtomicOperation::kOr)},
+                                  {"xor", int32_t(AtomicOperation::kXor)},
+                                  {"exchange", int32_t(AtomicOperation::kExchange)},
+                                  {"compareExchange", int32_t(AtomicOperation::kCompareExchange)}}));
+  constants.Set("waitEnd", table({{"ok", int32_t(WaitEnd::kOk)},
+                                  {"notEqual", int32_t(WaitEnd::kNotEqual)},
+                                  {"timedOut", int32_t(WaitEnd::kTimedOut)},
+                                  {"cancelled", int32_t(WaitEnd::kCancelled)},
+                                  {"truncated", int32_t(WaitEnd::kTruncated)},
+                                  {"ioError", int32_t(WaitEnd::kIOError)}}));
   constants.Set("mapFlag", table({{"writable", kWritable}, {"populate", kPopulate}, {"grow", kGrow},
                                   {"stable", kStable}, {"noLease", kNoLease}}));
   constants.Set("lazy", table({{"mapped", int32_t(LazyState::kMapped)},
@@ -98,6 +115,12 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
     Napi::Float64Array read_arguments_array = Napi::Float64Array::New(env, 3);
     state->read_arguments = read_arguments_array.Data();
     state->read_arguments_reference = Napi::Persistent(read_arguments_array);
+    Napi::Float64Array atomic_arguments = Napi::Float64Array::New(env, 7);
+    state->atomic_arguments = atomic_arguments.Data();
+    state->atomic_arguments_reference = Napi::Persistent(atomic_arguments);
+    Napi::BigUint64Array atomic_big_values = Napi::BigUint64Array::New(env, 3);
+    state->atomic_big_values = atomic_big_values.Data();
+    state->atomic_big_values_reference = Napi::Persistent(atomic_big_values);
     state->slots = std::make_shared<MappingSlots>();
     Napi::Function mapping_class = MappingWrap::Define(env);
 
@@ -105,6 +128,8 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                 {InstanceValue("NativeMapping", mapping_class),
                  InstanceValue("scratch", scratch),
                  InstanceValue("readArguments", read_arguments_array),
+                 InstanceValue("atomicArguments", atomic_arguments),
+                 InstanceValue("atomicBigValues", atomic_big_values),
                  InstanceValue("constants", MakeConstants(env)),
                  InstanceValue("testing", MakeTestingObject(env)),
                  InstanceMethod<&SafeMmapAddon::Read>("read"),
@@ -117,6 +142,11 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::CompareWith>>("compare"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::WriteFrom>>("writeFrom"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::FillWith>>("fill"),
+                 InstanceMethod<&SafeMmapAddon::Atomic>("atomic"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::Wait>>("wait"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::Notify>>("notify"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::WaitAsync>>("waitAsync"),
+                 InstanceMethod<&SafeMmapAddon::CancelWait>("cancelWait"),
                  InstanceMethod<&SafeMmapAddon::SetErrorFactory>("setErrorFactory"),
                  InstanceMethod<&SafeMmapAddon::SetLoopCounter>("setLoopCounterUsable")});
     ApplyTestSwitchesFromEnvironment();
@@ -152,6 +182,39 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
     mapping->Read(info.Env(), uint64_t(offset), uint64_t(length));
     return Napi::Value();
   }
+
+  // atomic(): view.atomics()' operations, as hot as read(). Arguments in
+  // atomicArguments [slot, operation, width, offset, value, replacement],
+  // the 64-bit values in atomicBigValues; the old value goes back to
+  // atomicArguments[6] (width 4) or atomicBigValues[2] (width 8). JS
+  // checked the index, the alignment and writability.
+  Napi::Value Atomic(const Napi::CallbackInfo& info) {
+    const double* arguments = atomic_arguments;
+    const double slot = arguments[0], operation = arguments[1], width = arguments[2], offset = arguments[3];
+    MappingWrap* mapping = slot >= 0 && slot < 4294967296.0 ? slots->At(uint32_t(slot)) : nullptr;
+    const bool valid = operation >= 0 && operation <= double(AtomicOperation::kCompareExchange) &&
+                       operation == double(int(operation)) && (width == 4 || width == 8) && offset >= 0 &&
+                       offset <= 9007199254740992.0 && offset == double(uint64_t(offset)) &&
+                       uint64_t(offset) % uint64_t(width) == 0;
+    if (mapping == nullptr || !valid) {
+      Napi::RangeError::New(info.Env(), "bad atomic arguments").ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+    AtomicCall call{AtomicOperation(int(operation)), int(width), 0, 0, 0};
+    if (width == 4) {
+      call.value = uint32_t(arguments[4]);
+      call.replacement = uint32_t(arguments[5]);
+    } else {
+      call.value = atomic_big_values[0];
+      call.replacement = atomic_big_values[1];
+    }
+    mapping->Atomic(info.Env(), &call, uint64_t(offset));
+    if (width == 4) atomic_arguments[6] = double(uint32_t(call.result));
+    else atomic_big_values[2] = call.result;
+    return Napi::Value();
+  }
+
+  Napi::Value CancelWait(const Napi::CallbackInfo& info) { return CancelAsyncWait(info); }
 
   Napi::Value LazyState(const Napi::CallbackInfo& info) { return LazySnapshotState(info); }
 

@@ -27,6 +27,14 @@ struct AddonState {
   // The arguments of read(): [slot, offset, length], stored by JS.
   Napi::Reference<Napi::Float64Array> read_arguments_reference;
   const double* read_arguments = nullptr;
+  // The arguments of atomic(): [slot, operation, width, offset, value,
+  // replacement, result], and its 64-bit values [value, replacement, result].
+  Napi::Reference<Napi::Float64Array> atomic_arguments_reference;
+  double* atomic_arguments = nullptr;
+  Napi::Reference<Napi::BigUint64Array> atomic_big_values_reference;
+  uint64_t* atomic_big_values = nullptr;
+  // async_waits.cc's pending waits of this environment (opaque here).
+  void* async_waits = nullptr;
 };
 
 constexpr size_t kScratchSize = 8;

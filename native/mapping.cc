@@ -202,6 +202,36 @@ AccessResult FileMapping::AccessFromPool(uint64_t offset, uint64_t length, Mappe
   return AccessChecked(offset, length, work, context, false);
 }
 
+AccessResult FileMapping::AccessOnceForWrite(uint64_t offset, uint64_t length, MappedWork work,
+                                             void* context) {
+  if (closed()) return AccessResult::Closed();
+  if (!options_.writable) return AccessResult::ReadOnly();
+  const Region* region = region_.load(std::memory_order_acquire);
+  if (!RangeFits(offset, length, region->size)) {
+    if (options_.grow && Remap().error_number == 0) region = region_.load(std::memory_order_acquire);
+    if (!RangeFits(offset, length, region->size)) return PastTheMapping(*region);
+  }
+  if (options_.mode == ValidationMode::kAlways) {
+    // Before, not after: the work changes the file, so it cannot be redone.
+    // A truncation after this check makes the work fault (a page past the
+    // end) or land in the zeros of the last page, as a write(2) racing the
+    // truncate(2) could; the guard turns the first into kTruncated.
+    FileState now;
+    if (int error_number = ReadFileState(fd_, &now)) return AccessResult::IOError(-1, error_number);
+    if (now.size < offset + length) return AccessResult::Truncated(now.size);
+  }
+  if (RunWork(*region, offset, length, work, context)) return AccessResult::Ok();
+  return changes_.ClassifyFault(offset + length);
+}
+
+const uint8_t* FileMapping::AddressFor(uint64_t offset, uint64_t length) const {
+  if (closed()) return nullptr;
+  const Region* region = RegionHolding(offset, length);
+  return region != nullptr && length > 0 ? region->base + offset : nullptr;
+}
+
+int FileMapping::DuplicateDescriptor() const { return fcntl(fd_, F_DUPFD_CLOEXEC, 0); }
+
 void FileMapping::NoteOwnerAccess() {
   if (!closed()) changes_.NoteOwnerAccess();
 }

@@ -64,6 +64,21 @@ class FileMapping {
   // It shares no state with the owner's accesses (it observes the file's
   // state itself), so it may run concurrently with them and with others.
   AccessResult AccessFromPool(uint64_t offset, uint64_t length, MappedWork work, void* context);
+  // Runs work exactly once over [offset, offset + length): for work that
+  // must not be repeated, an atomic read-modify-write (shared_atomics.h).
+  // The file is asked before the work, not after: 'always' checks that it
+  // still holds the range (one fstat), and a fault in the work is classified
+  // like any other. kReadOnly, untouched, on a read-only mapping. Owner only.
+  AccessResult AccessOnceForWrite(uint64_t offset, uint64_t length, MappedWork work, void* context);
+  // The address of offset's byte, for the kernel (a futex), when the
+  // current region holds [offset, offset + length); else nullptr.
+  const uint8_t* AddressFor(uint64_t offset, uint64_t length) const;
+  // A fault (or a kernel EFAULT) at [0, end): kTruncated or kIOError, by fstat.
+  AccessResult ClassifyFault(uint64_t end) const { return changes_.ClassifyFault(end); }
+  // The mapping's descriptor (owner thread, until Close), and a duplicate
+  // for a thread that outlives the call (close-on-exec; the caller closes it).
+  int descriptor() const { return fd_; }
+  int DuplicateDescriptor() const;
   // An asynchronous access is starting on the owning JS thread: it counts
   // toward taking the lease (lease_policy.h) as a synchronous one does,
   // since neither its fast path nor the pool may take a lease themselves.

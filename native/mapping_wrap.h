@@ -18,6 +18,7 @@
 #include "js_errors.h"
 #include "mapping.h"
 #include "pool.h"
+#include "shared_atomics.h"
 
 namespace safe_mmap {
 
@@ -46,6 +47,13 @@ class MappingWrap : public Napi::ObjectWrap<MappingWrap> {
   // The methods that move bytes are reached through the addon's slot
   // functions: SafeMmapAddon::OnSlot, and SafeMmapAddon::Read for Read.
   friend class SafeMmapAddon;
+
+  // Atomics on the mapping (shared_atomics.cc, async_waits.cc). Atomic
+  // throws on failure; call->result holds the old value.
+  void Atomic(Napi::Env env, AtomicCall* call, uint64_t offset);
+  Napi::Value Wait(const Arguments& info);
+  Napi::Value Notify(const Arguments& info);
+  Napi::Value WaitAsync(const Arguments& info);
 
   // The benchmark's unguarded baseline (testing.h's rawCopyForBenchmark):
   // what safety costs. Not part of the API; it can crash the process.

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "addon_state.h"
+#include "futex_waits.h"
 #include "guard.h"
 #include "lazy_ranges.h"
 #include "lease.h"
@@ -120,6 +121,8 @@ void ApplyTestSwitchesFromEnvironment() {
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LAZY_SWAP")) SetLazySwapEnabledForTesting(false);
   // The swap copies without write-protecting the range (test lazy-writes-kept).
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LAZY_WRITE_PROTECT")) SetLazyWriteProtectEnabledForTesting(false);
+  // futex_waits.h: a wait sleeps its whole timeout, blind to truncations.
+  if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_WAIT_SIZE_CHECK")) SetWaitSizeCheckEnabledForTesting(false);
 }
 
 }  // namespace safe_mmap

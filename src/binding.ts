@@ -38,6 +38,10 @@ export interface NativeConstants {
   errorKind: Table<'truncated' | 'io' | 'closed' | 'outOfRange' | 'system' | 'readOnly' | 'changed'>;
   /** Lazy snapshots' states and damage kinds, and the size below which they are copies. */
   lazy: Table<'mapped' | 'copied' | 'gone' | 'undamaged' | 'truncated' | 'ioError' | 'minimumBytes'>;
+  /** atomic()'s operation codes (native/shared_atomics.h). */
+  atomics: Table<'load' | 'store' | 'add' | 'sub' | 'and' | 'or' | 'xor' | 'exchange' | 'compareExchange'>;
+  /** How a wait ended (native/futex_waits.h). */
+  waitEnd: Table<'ok' | 'notEqual' | 'timedOut' | 'cancelled' | 'truncated' | 'ioError'>;
 }
 
 /** native/testing.h: each switch-off proves that some tests can fail. */
@@ -98,6 +102,27 @@ interface Binding {
   compare(slot: number, offset: number, length: number, other: Uint8Array, otherStart: number): number;
   writeFrom(slot: number, source: Uint8Array, sourceStart: number, offset: number, length: number): number;
   fill(slot: number, offset: number, length: number, pattern: Uint8Array): void;
+  /**
+   * view.atomics()' operations. Arguments in `atomicArguments` = [slot,
+   * operation, width (4 | 8), offset, value, replacement]; 64-bit values in
+   * `atomicBigValues` = [value, replacement]. The old value comes back in
+   * atomicArguments[6] (its unsigned bits) or atomicBigValues[2].
+   */
+  atomic(): void;
+  atomicArguments: Float64Array;
+  atomicBigValues: BigUint64Array;
+  /** Atomics.wait on the 32-bit word at `offset`: a constants.waitEnd. */
+  wait(slot: number, offset: number, expected: number, timeoutMs: number): number;
+  /** futex wake of up to `count` waiters in every process; how many woke. */
+  notify(slot: number, offset: number, count: number): number;
+  /**
+   * A pending wait's id (> 0), whose callback(end, error) comes later, or
+   * -end when it ended at once (not equal, timed out).
+   */
+  waitAsync(slot: number, offset: number, expected: number, timeoutMs: number,
+    callback: (end: number, error?: Error) => void): number;
+  /** Ends a pending waitAsync; its callback is not called. */
+  cancelWait(id: number): void;
   setErrorFactory(factory: typeof makeError): void;
   /** Lets the fast path read libuv's loop counter (native/placement.h): only under Node. */
   setLoopCounterUsable(usable: boolean): void;

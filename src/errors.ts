@@ -138,6 +138,11 @@ export function outOfRange(name: string, range: string, received: unknown): Node
     `Received ${formatReceivedNumber(received)}`), 'ERR_OUT_OF_RANGE');
 }
 
+/** A start offset that is not a multiple of the element size, as new Int32Array(buffer, 2) refuses it. */
+export function misaligned(message: string): NodeStyleError {
+  return withCode(new RangeError(message), 'ERR_INVALID_ARG_VALUE');
+}
+
 export function bufferOutOfBounds(): NodeStyleError {
   return withCode(new RangeError('Attempt to access memory outside buffer bounds'), 'ERR_BUFFER_OUT_OF_BOUNDS');
 }

@@ -18,6 +18,8 @@ export const MappedFileClosed: Cjs['MappedFileClosed'] = safeMmap.MappedFileClos
 export type MappedFileClosed = import('./index.js').MappedFileClosed;
 export const MappedFileChanged: Cjs['MappedFileChanged'] = safeMmap.MappedFileChanged;
 export type MappedFileChanged = import('./index.js').MappedFileChanged;
+export const MappedAtomics: Cjs['MappedAtomics'] = safeMmap.MappedAtomics;
+export type MappedAtomics<T extends number | bigint = number | bigint> = import('./index.js').MappedAtomics<T>;
 export const MappedReadStream: Cjs['MappedReadStream'] = safeMmap.MappedReadStream;
 export type MappedReadStream = import('./index.js').MappedReadStream;
 export const AbortError: Cjs['AbortError'] = safeMmap.AbortError;
@@ -28,6 +30,7 @@ export const fsReader: Cjs['fsReader'] = safeMmap.fsReader;
 export const checkSnapshot: Cjs['checkSnapshot'] = safeMmap.checkSnapshot;
 export const LAZY_MINIMUM_BYTES: Cjs['LAZY_MINIMUM_BYTES'] = safeMmap.LAZY_MINIMUM_BYTES;
 export type { ArrayBufferSource, AsyncArrayBufferSource, FsReader } from './index.js';
+export type { AtomicType, WaitAsyncOptions, WaitResult } from './index.js';
 export type {
   ReadStreamOptions, AsyncOptions, OpenOptions, ReadOptions, ReadResult, ValidationMode, ValidationMethod,
   MappedFileErrorDetails, SnapshotOptions, SnapshotState,

@@ -2,6 +2,8 @@ export { open, MappedFile } from './file';
 export type { OpenOptions, ReadOptions, ReadResult, ValidationMode, ValidationMethod } from './file';
 export { MappedView } from './view';
 export type { SnapshotOptions } from './view';
+export { MappedAtomics } from './atomics';
+export type { AtomicType, WaitAsyncOptions, WaitResult } from './atomics';
 export { checkSnapshot, LAZY_MINIMUM_BYTES } from './snapshot';
 export type { SnapshotState } from './snapshot';
 export { MappedReadStream } from './stream';

@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 import { isBigInt64Array, isBigUint64Array, isTypedArray, isUint8Array } from 'node:util/types';
 import { AsyncOptions, runAbortable, signalOf } from './async';
 import { binding, NativeMapping } from './binding';
+import { type AtomicType, MappedAtomics } from './atomics';
 import { LAZY_MINIMUM_BYTES, rememberCopy, rememberLazy } from './snapshot';
 import {
   bufferTooLarge, invalidArgType, invalidArgValue, MappedFileClosed, MappedFileError, outOfRange, readOnly,
@@ -30,6 +31,8 @@ export interface ViewSource {
   readonly native: NativeMapping;
   readonly closed: boolean;
   readonly writable: boolean;
+  /** Runs hook at close(), before the unmap (MappedFile#onClose). */
+  onClose(hook: () => void): (() => void) | undefined;
 }
 
 // 8 bytes that numeric writes are encoded into (by Buffer's own write methods,
@@ -268,6 +271,20 @@ export class MappedView {
   /** Alias of subarray, as on Buffer: a view, not a copy. */
   slice(start?: number, end?: number): MappedView {
     return this.subarray(start, end);
+  }
+
+  /**
+   * Atomics over this view's words, shared with every process, worker and
+   * mapping of the file: load, store, add, sub, and, or, xor, exchange,
+   * compareExchange, and (int32, uint32) wait, waitAsync and notify
+   * (docs/api.md, "Sharing a file between processes"). The view must start
+   * at a multiple of the word's size; a trailing partial word is left out.
+   */
+  atomics(type: 'int32' | 'uint32'): MappedAtomics<number>;
+  atomics(type: 'bigint64' | 'biguint64'): MappedAtomics<bigint>;
+  atomics(type: AtomicType): MappedAtomics;
+  atomics(type: AtomicType): MappedAtomics {
+    return new MappedAtomics(this.#source, this.byteOffset, this.length, type);
   }
 
   /**

@@ -77,6 +77,23 @@ export async function raceChildAgainstWriter<Tally, Written>(
   return { exit, tally, written };
 }
 
+/** How a child ended, with its output. */
+export interface ChildEnd { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/** Runs `node test/support/<script> ...args` without blocking, and settles when it exits. */
+export function runSupportScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildEnd> {
+  const child = spawn(process.execPath, [join(__dirname, script), ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => { stdout += chunk; });
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
 /** Spawns a race writer on `path`; go() creates <path>.go, which it waits for (wait-for-go.js). */
 function startWriter(script: string, path: string, args: string[]): Truncator {
   const goFile = `${path}.go`;
