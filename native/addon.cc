@@ -29,6 +29,7 @@
 #include "lazy_ranges.h"
 #include "mapping_wrap.h"
 #include "placement.h"
+#include "record_locks.h"
 #include "testing.h"
 
 namespace safe_mmap {
@@ -117,6 +118,10 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::CompareWith>>("compare"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::WriteFrom>>("writeFrom"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::FillWith>>("fill"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::LockRange>>("lockRange"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::UnlockRange>>("unlockRange"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::LockRangeWait>>("lockRangeWait"),
+                 InstanceMethod<&SafeMmapAddon::CancelLock>("cancelLockWait"),
                  InstanceMethod<&SafeMmapAddon::SetErrorFactory>("setErrorFactory"),
                  InstanceMethod<&SafeMmapAddon::SetLoopCounter>("setLoopCounterUsable")});
     ApplyTestSwitchesFromEnvironment();
@@ -154,6 +159,8 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
   }
 
   Napi::Value LazyState(const Napi::CallbackInfo& info) { return LazySnapshotState(info); }
+
+  Napi::Value CancelLock(const Napi::CallbackInfo& info) { return CancelLockWait(info); }
 
   Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
     StateOf(info.Env())->make_error = Napi::Persistent(info[0].As<Napi::Function>());

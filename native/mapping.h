@@ -52,6 +52,9 @@ class FileMapping {
   }
   bool writable() const { return options_.writable; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
+  // The mapping's own descriptor, -1 once released. Owner thread only: the
+  // record locks (record_locks.cc) lock through it or through a dup of it.
+  int descriptor() const { return fd_; }
   ValidationMethod validation_method() const { return changes_.method(); }
 
   // Runs work over [offset, offset + length) of the mapping, validated as the

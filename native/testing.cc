@@ -11,6 +11,7 @@
 #include "lease_policy.h"
 #include "mapping_wrap.h"
 #include "placement.h"
+#include "record_locks.h"
 
 namespace safe_mmap {
 namespace {
@@ -120,6 +121,8 @@ void ApplyTestSwitchesFromEnvironment() {
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LAZY_SWAP")) SetLazySwapEnabledForTesting(false);
   // The swap copies without write-protecting the range (test lazy-writes-kept).
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LAZY_WRITE_PROTECT")) SetLazyWriteProtectEnabledForTesting(false);
+  // A cancelled lock wait is neither signalled nor re-signalled by its timer (test locks).
+  if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LOCK_INTERRUPT")) SetLockInterruptEnabledForTesting(false);
 }
 
 }  // namespace safe_mmap

@@ -98,8 +98,8 @@ export function systemError(errno: number, syscall: string, path: string, detail
 }
 
 /** A write to a read-only mapping: refused before any memory is touched. */
-export function readOnly(path: string): TypeError & { code: string } {
-  return withCode(new TypeError(`'${path}' is mapped read-only: open it with { mode: 'r+' } to write`),
+export function readOnly(path: string, what = 'to write'): TypeError & { code: string } {
+  return withCode(new TypeError(`'${path}' is mapped read-only: open it with { mode: 'r+' } ${what}`),
     'ERR_MAPPED_FILE_READ_ONLY');
 }
 

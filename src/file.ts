@@ -1,15 +1,13 @@
 // open() and MappedFile: owns one native mapping and its descriptor.
 import { closeSync, constants, ftruncateSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { disposeSymbol } from './async';
 import { binding, NativeMapping } from './binding';
 import { invalidArgType, invalidArgValue } from './errors';
+import { lockRange, LockOptions, RecordLock } from './locks';
 import { readArguments, validateInteger } from './validate';
 import { MappedReadStream, ReadStreamOptions } from './stream';
 import { MappedView, ViewSource } from './view';
-
-// Node >= 18.18 defines Symbol.dispose as Symbol.for('nodejs.dispose'); other
-// realms (vm contexts, jest) may lack it, so fall back to the same registered symbol.
-const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
 export type ValidationMode = 'always' | 'fault';
 /**
@@ -265,6 +263,21 @@ export class MappedFile implements ViewSource {
    */
   createReadStream(options?: ReadStreamOptions): MappedReadStream {
     return new MappedReadStream(this.view(), options);
+  }
+
+  /**
+   * An advisory record lock on [offset, offset + length) of the file (an
+   * open-file-description lock, fcntl F_OFD_SETLK): shared (F_RDLCK) with
+   * { shared: true }, else exclusive (F_WRLCK), which needs mode 'r+' or 'w+'.
+   * `length` Infinity (the default) locks to the end of the file and beyond.
+   * Resolves with a RecordLock once held; by default it waits for other
+   * holders (on a thread of its own, never the pool), { wait: false } rejects
+   * with EAGAIN instead. Aborting { signal } rejects with AbortError, close()
+   * with MappedFileClosed, and close() releases every lock. docs/api.md,
+   * "Record locks".
+   */
+  lock(offset?: number, length?: number, options?: LockOptions): Promise<RecordLock> {
+    return lockRange(this, offset, length, options);
   }
 
   /**
