@@ -53,6 +53,8 @@ export const METHODS: Method[] = [
   { name: 'residency', on: 'file', kind: 'sync', args: [arbOffset, arbOffset] },
   { name: 'read', on: 'file', kind: 'sync', args: [arbTarget, arbReadOffsetOrOptions, arbOffset, arbReadPosition], twin: 'fs.readSync' },
   { name: 'readAsync', on: 'file', kind: 'async', args: [arbTarget, arbReadOffsetOrOptions, arbOffset, arbReadPosition], twin: 'fs.readSync' },
+  // Record locks: bad ranges and options; a granted lock goes with the case's close().
+  { name: 'lock', on: 'file', kind: 'async', args: [arbOffset, arbOffset, arbAsyncOptions] },
   { name: 'createReadStream', on: 'file', kind: 'stream', args: [arbStreamOptions], twin: 'fs.createReadStream' },
   { name: 'close', on: 'file', kind: 'sync', args: [] },
   { name: 'dispose', on: 'file', kind: 'sync', args: [] },  // file[Symbol.dispose]()
