@@ -31,6 +31,7 @@
 #include "lazy_ranges.h"
 #include "mapping_wrap.h"
 #include "placement.h"
+#include "record_locks.h"
 #include "testing.h"
 
 namespace safe_mmap {
@@ -147,6 +148,10 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::Notify>>("notify"),
                  InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::WaitAsync>>("waitAsync"),
                  InstanceMethod<&SafeMmapAddon::CancelWait>("cancelWait"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::LockRange>>("lockRange"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::UnlockRange>>("unlockRange"),
+                 InstanceMethod<&SafeMmapAddon::OnSlot<&MappingWrap::LockRangeWait>>("lockRangeWait"),
+                 InstanceMethod<&SafeMmapAddon::CancelLock>("cancelLockWait"),
                  InstanceMethod<&SafeMmapAddon::SetErrorFactory>("setErrorFactory"),
                  InstanceMethod<&SafeMmapAddon::SetLoopCounter>("setLoopCounterUsable")});
     ApplyTestSwitchesFromEnvironment();
@@ -217,6 +222,8 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
   Napi::Value CancelWait(const Napi::CallbackInfo& info) { return CancelAsyncWait(info); }
 
   Napi::Value LazyState(const Napi::CallbackInfo& info) { return LazySnapshotState(info); }
+
+  Napi::Value CancelLock(const Napi::CallbackInfo& info) { return CancelLockWait(info); }
 
   Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
     StateOf(info.Env())->make_error = Napi::Persistent(info[0].As<Napi::Function>());

@@ -75,8 +75,9 @@ class FileMapping {
   const uint8_t* AddressFor(uint64_t offset, uint64_t length) const;
   // A fault (or a kernel EFAULT) at [0, end): kTruncated or kIOError, by fstat.
   AccessResult ClassifyFault(uint64_t end) const { return changes_.ClassifyFault(end); }
-  // The mapping's descriptor (owner thread, until Close), and a duplicate
-  // for a thread that outlives the call (close-on-exec; the caller closes it).
+  // The mapping's own descriptor, -1 once released (owner thread only: the
+  // sync wait and the record locks use it), and a duplicate for a thread that
+  // outlives the call (close-on-exec; the caller closes it).
   int descriptor() const { return fd_; }
   int DuplicateDescriptor() const;
   // An asynchronous access is starting on the owning JS thread: it counts

@@ -122,6 +122,12 @@ class MappingWrap : public Napi::ObjectWrap<MappingWrap> {
 
   Napi::Value ReadAt(const Arguments& info);
 
+  // Record locks (record_locks.cc): lockRange(offset, length, shared),
+  // unlockRange(offset, length), lockRangeWait(offset, length, shared, callback).
+  Napi::Value LockRange(const Arguments& info);
+  Napi::Value UnlockRange(const Arguments& info);
+  Napi::Value LockRangeWait(const Arguments& info);
+
   Napi::Value WriteFrom(const Arguments& info);
 
   Napi::Value FillWith(const Arguments& info);

@@ -12,6 +12,7 @@
 #include "lease_policy.h"
 #include "mapping_wrap.h"
 #include "placement.h"
+#include "record_locks.h"
 
 namespace safe_mmap {
 namespace {
@@ -123,6 +124,8 @@ void ApplyTestSwitchesFromEnvironment() {
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LAZY_WRITE_PROTECT")) SetLazyWriteProtectEnabledForTesting(false);
   // futex_waits.h: a wait sleeps its whole timeout, blind to truncations.
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_WAIT_SIZE_CHECK")) SetWaitSizeCheckEnabledForTesting(false);
+  // A cancelled lock wait is neither signalled nor re-signalled by its timer (test locks).
+  if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LOCK_INTERRUPT")) SetLockInterruptEnabledForTesting(false);
 }
 
 }  // namespace safe_mmap

@@ -19,7 +19,9 @@ Napi::Object MakeTestingObject(Napi::Env env);
 // The switch-offs that a test sets for a whole child process, read from its
 // environment when the addon loads: SAFE_MMAP_TEST_DISABLE_GUARD,
 // SAFE_MMAP_TEST_RECOVER_IN_HANDLER, SAFE_MMAP_TEST_DISABLE_LEASE_EPOCH_CHECK
-// and SAFE_MMAP_TEST_DISABLE_LEASE_BACKOFF, each when it is "1".
+// SAFE_MMAP_TEST_DISABLE_LEASE_BACKOFF, SAFE_MMAP_TEST_DISABLE_LAZY_SWAP,
+// SAFE_MMAP_TEST_DISABLE_LAZY_WRITE_PROTECT and
+// SAFE_MMAP_TEST_DISABLE_LOCK_INTERRUPT, each when it is "1".
 void ApplyTestSwitchesFromEnvironment();
 
 }  // namespace safe_mmap

@@ -4,6 +4,18 @@
 // flag the work checks before it starts.
 import { invalidArgType } from './errors';
 
+// Node >= 18.18 defines Symbol.dispose as Symbol.for('nodejs.dispose'); other
+// realms (vm contexts, jest) may lack it, so fall back to the same registered
+// symbol. For everything that `using` may release: MappedFile, RecordLock.
+/**
+ * MappedFile[whenClosed](hook): runs hook once at close(), before the unmap,
+ * and returns the function that unregisters it. Symbol-keyed: internal to
+ * the library's modules (waits, locks, watches), not a public method.
+ */
+export const whenClosed = Symbol('safe-mmap: at close()');
+
+export const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
+
 export interface AsyncOptions {
   /** Aborting rejects the operation with an AbortError (code 'ABORT_ERR'), as fs does. */
   signal?: AbortSignal;

@@ -4,9 +4,9 @@
 // kernel's futex (native/futex_waits.h) and waitAsync on threads of its own
 // (native/async_waits.h). Every operation is guarded and checked against the
 // file's size like a read: a truncation is MappedFileTruncated, never a crash.
-import { signalOf, AbortError } from './async';
+import { AbortError, signalOf, whenClosed } from './async';
 import { binding, type NativeMapping } from './binding';
-import { MappedFileClosed, invalidArgValue, misaligned, outOfRange, readOnly } from './errors';
+import { MappedFileClosed, invalidArgValue, misaligned, notWaitable, outOfRange, readOnly } from './errors';
 
 export type AtomicType = 'int32' | 'uint32' | 'bigint64' | 'biguint64';
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
@@ -17,7 +17,7 @@ export interface AtomicsSource {
   readonly native: NativeMapping;
   readonly closed: boolean;
   readonly writable: boolean;
-  onClose(hook: () => void): (() => void) | undefined;
+  [whenClosed](hook: () => void): (() => void) | undefined;
 }
 
 export interface WaitAsyncOptions {
@@ -164,7 +164,7 @@ export class MappedAtomics<T extends number | bigint = number | bigint> {
         };
         const onAbort = () => cancelWith(new AbortError(signal?.reason));
         signal?.addEventListener('abort', onAbort, { once: true });
-        unregister = this.#source.onClose(() => cancelWith(
+        unregister = this.#source[whenClosed](() => cancelWith(
           new MappedFileClosed({ path: this.#source.path, offset, length: 4 })));
       });
     } catch (error) {
@@ -191,7 +191,7 @@ export class MappedAtomics<T extends number | bigint = number | bigint> {
 
   #waitableOffset(index: unknown): number {
     if (this.#width !== 4) {
-      throw new TypeError(`${this.type} words cannot be waited on: the kernel's futex is 32-bit (use int32 or uint32)`);
+      throw notWaitable(this.type);
     }
     return this.#offsetOf(index, false);
   }

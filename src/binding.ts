@@ -123,6 +123,20 @@ interface Binding {
     callback: (end: number, error?: Error) => void): number;
   /** Ends a pending waitAsync; its callback is not called. */
   cancelWait(id: number): void;
+  /**
+   * Record locks (native/record_locks.h), on the mapping's descriptor; `length` 0 is to the end of the
+   * file and beyond. lockRange: F_OFD_SETLK; 0 held, an errno (EAGAIN: held elsewhere), -1 closed.
+   */
+  lockRange(slot: number, offset: number, length: number, shared: boolean): number;
+  /** F_UNLCK: 0 or an errno; 0 on a closed mapping (its locks went with it). */
+  unlockRange(slot: number, offset: number, length: number): number;
+  /**
+   * F_OFD_SETLKW on a thread of its own: the waiter's id (> 0), -1 closed, -errno when it could not
+   * start. callback comes once: 0 held, ECANCELED after cancelLockWait (not held), else fcntl's errno.
+   */
+  lockRangeWait(slot: number, offset: number, length: number, shared: boolean,
+    callback: (result: number) => void): number;
+  cancelLockWait(id: number): void;
   setErrorFactory(factory: typeof makeError): void;
   /** Lets the fast path read libuv's loop counter (native/placement.h): only under Node. */
   setLoopCounterUsable(usable: boolean): void;

@@ -98,8 +98,8 @@ export function systemError(errno: number, syscall: string, path: string, detail
 }
 
 /** A write to a read-only mapping: refused before any memory is touched. */
-export function readOnly(path: string): TypeError & { code: string } {
-  return withCode(new TypeError(`'${path}' is mapped read-only: open it with { mode: 'r+' } to write`),
+export function readOnly(path: string, what = 'to write'): TypeError & { code: string } {
+  return withCode(new TypeError(`'${path}' is mapped read-only: open it with { mode: 'r+' } ${what}`),
     'ERR_MAPPED_FILE_READ_ONLY');
 }
 
@@ -136,6 +136,12 @@ function safeInspect(value: unknown): string {
 export function outOfRange(name: string, range: string, received: unknown): NodeStyleError {
   return withCode(new RangeError(`The value of "${name}" is out of range. It must be ${range}. ` +
     `Received ${formatReceivedNumber(received)}`), 'ERR_OUT_OF_RANGE');
+}
+
+/** wait/notify on 64-bit words: the kernel's futex is 32-bit. */
+export function notWaitable(type: string): TypeError & { code: string } {
+  return withCode(new TypeError(`${type} words cannot be waited on: the kernel's futex is 32-bit (use int32 or uint32)`),
+    'ERR_MAPPED_FILE_NOT_WAITABLE');
 }
 
 /** A start offset that is not a multiple of the element size, as new Int32Array(buffer, 2) refuses it. */

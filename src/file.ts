@@ -1,15 +1,13 @@
 // open() and MappedFile: owns one native mapping and its descriptor.
 import { closeSync, constants, ftruncateSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { disposeSymbol, whenClosed } from './async';
 import { binding, NativeMapping } from './binding';
 import { invalidArgType, invalidArgValue } from './errors';
+import { lockRange, LockOptions, RecordLock } from './locks';
 import { readArguments, validateInteger } from './validate';
 import { MappedReadStream, ReadStreamOptions } from './stream';
 import { MappedView, ViewSource } from './view';
-
-// Node >= 18.18 defines Symbol.dispose as Symbol.for('nodejs.dispose'); other
-// realms (vm contexts, jest) may lack it, so fall back to the same registered symbol.
-const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('nodejs.dispose');
 
 export type ValidationMode = 'always' | 'fault';
 /**
@@ -268,6 +266,21 @@ export class MappedFile implements ViewSource {
   }
 
   /**
+   * An advisory record lock on [offset, offset + length) of the file (an
+   * open-file-description lock, fcntl F_OFD_SETLK): shared (F_RDLCK) with
+   * { shared: true }, else exclusive (F_WRLCK), which needs mode 'r+' or 'w+'.
+   * `length` Infinity (the default) locks to the end of the file and beyond.
+   * Resolves with a RecordLock once held; by default it waits for other
+   * holders (on a thread of its own, never the pool), { wait: false } rejects
+   * with EAGAIN instead. Aborting { signal } rejects with AbortError, close()
+   * with MappedFileClosed, and close() releases every lock. docs/api.md,
+   * "Record locks".
+   */
+  lock(offset?: number, length?: number, options?: LockOptions): Promise<RecordLock> {
+    return lockRange(this, offset, length, options);
+  }
+
+  /**
    * Unmaps and closes the descriptor. Asynchronous operations already copying
    * finish first (the unmap waits for them); queued ones reject with
    * MappedFileClosed. Idempotent; later accesses throw MappedFileClosed.
@@ -288,7 +301,7 @@ export class MappedFile implements ViewSource {
    * function that unregisters it (call it when the work settles by itself).
    * On a closed file, runs nothing and returns undefined.
    */
-  onClose(hook: () => void): (() => void) | undefined {
+  [whenClosed](hook: () => void): (() => void) | undefined {
     if (this.#closed) return undefined;
     this.#closeHooks.add(hook);
     return () => { this.#closeHooks.delete(hook); };

@@ -24,6 +24,8 @@ export const MappedReadStream: Cjs['MappedReadStream'] = safeMmap.MappedReadStre
 export type MappedReadStream = import('./index.js').MappedReadStream;
 export const AbortError: Cjs['AbortError'] = safeMmap.AbortError;
 export type AbortError = import('./index.js').AbortError;
+export const RecordLock: Cjs['RecordLock'] = safeMmap.RecordLock;
+export type RecordLock = import('./index.js').RecordLock;
 export const arrayBufferSource: Cjs['arrayBufferSource'] = safeMmap.arrayBufferSource;
 export const asyncArrayBufferSource: Cjs['asyncArrayBufferSource'] = safeMmap.asyncArrayBufferSource;
 export const fsReader: Cjs['fsReader'] = safeMmap.fsReader;
@@ -31,6 +33,7 @@ export const checkSnapshot: Cjs['checkSnapshot'] = safeMmap.checkSnapshot;
 export const LAZY_MINIMUM_BYTES: Cjs['LAZY_MINIMUM_BYTES'] = safeMmap.LAZY_MINIMUM_BYTES;
 export type { ArrayBufferSource, AsyncArrayBufferSource, FsReader } from './index.js';
 export type { AtomicType, WaitAsyncOptions, WaitResult } from './index.js';
+export type { LockOptions } from './index.js';
 export type {
   ReadStreamOptions, AsyncOptions, OpenOptions, ReadOptions, ReadResult, ValidationMode, ValidationMethod,
   MappedFileErrorDetails, SnapshotOptions, SnapshotState,

@@ -9,6 +9,8 @@ export type { SnapshotState } from './snapshot';
 export { MappedReadStream } from './stream';
 export type { ReadStreamOptions } from './stream';
 export { AbortError } from './async';
+export { RecordLock } from './locks';
+export type { LockOptions } from './locks';
 export type { AsyncOptions } from './async';
 export {
   MappedFileError, MappedFileTruncated, MappedFileIOError, MappedFileClosed, MappedFileChanged,

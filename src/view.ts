@@ -5,7 +5,7 @@
 import * as buffer from 'node:buffer';
 import { inspect } from 'node:util';
 import { isBigInt64Array, isBigUint64Array, isTypedArray, isUint8Array } from 'node:util/types';
-import { AsyncOptions, runAbortable, signalOf } from './async';
+import { AsyncOptions, runAbortable, signalOf, whenClosed } from './async';
 import { binding, NativeMapping } from './binding';
 import { type AtomicType, MappedAtomics } from './atomics';
 import { LAZY_MINIMUM_BYTES, rememberCopy, rememberLazy } from './snapshot';
@@ -31,8 +31,8 @@ export interface ViewSource {
   readonly native: NativeMapping;
   readonly closed: boolean;
   readonly writable: boolean;
-  /** Runs hook at close(), before the unmap (MappedFile#onClose). */
-  onClose(hook: () => void): (() => void) | undefined;
+  /** Runs hook at close(), before the unmap (src/async.ts). */
+  [whenClosed](hook: () => void): (() => void) | undefined;
 }
 
 // 8 bytes that numeric writes are encoded into (by Buffer's own write methods,

@@ -5,7 +5,7 @@ import * as fc from 'fast-check';
 import { inspect } from 'node:util';
 import { PAGE } from '../../test/support/files';
 import {
-  arbAdvice, arbAsyncOptions, arbBad, arbBigIntValue, arbByteLength, arbChunkSize, arbEncoding, arbFillValue,
+  arbAdvice, arbAsyncOptions, arbAtomicType, arbAtomicValue, arbBad, arbBigIntValue, arbByteLength, arbChunkSize, arbEncoding, arbFillValue,
   arbJunk, arbNeedle, arbNumberValue, arbOffset, arbOpenOptions, arbPath, arbReadOffsetOrOptions, arbReadPosition,
   arbSetSource, arbSnapshotOptions, arbStreamOptions, arbString, arbTarget, isTokenObject, Token,
 } from './pools';
@@ -53,6 +53,8 @@ export const METHODS: Method[] = [
   { name: 'residency', on: 'file', kind: 'sync', args: [arbOffset, arbOffset] },
   { name: 'read', on: 'file', kind: 'sync', args: [arbTarget, arbReadOffsetOrOptions, arbOffset, arbReadPosition], twin: 'fs.readSync' },
   { name: 'readAsync', on: 'file', kind: 'async', args: [arbTarget, arbReadOffsetOrOptions, arbOffset, arbReadPosition], twin: 'fs.readSync' },
+  // Record locks: bad ranges and options; a granted lock goes with the case's close().
+  { name: 'lock', on: 'file', kind: 'async', args: [arbOffset, arbOffset, arbAsyncOptions] },
   { name: 'createReadStream', on: 'file', kind: 'stream', args: [arbStreamOptions], twin: 'fs.createReadStream' },
   { name: 'close', on: 'file', kind: 'sync', args: [] },
   { name: 'dispose', on: 'file', kind: 'sync', args: [] },  // file[Symbol.dispose]()
@@ -66,6 +68,15 @@ export const METHODS: Method[] = [
     { name, on: 'view', kind: 'sync', args: [arbNeedle, arbOffset, arbEncoding], twin: name },
     { name: `${name}Async`, on: 'view', kind: 'async', args: [arbNeedle, arbOffset, arbEncoding, arbAsyncOptions], twin: name },
   ]),
+  // view.atomics(type), then one operation (atomics.<name>): index and values
+  // as Atomics takes them. wait gets timeout 0 and waitAsync 1 ms, so that
+  // no case sleeps; the case's close() settles a waitAsync that is pending.
+  { name: 'atomics', on: 'view', kind: 'sync', args: [arbAtomicType] },
+  ...['load', 'notify'].map((name): Method => ({ name: `atomics.${name}`, on: 'view', kind: 'sync', args: [arbAtomicType, arbOffset, arbOffset] })),
+  ...['store', 'add', 'sub', 'and', 'or', 'xor', 'exchange', 'wait'].map((name): Method =>
+    ({ name: `atomics.${name}`, on: 'view', kind: 'sync', args: [arbAtomicType, arbOffset, arbAtomicValue] })),
+  { name: 'atomics.compareExchange', on: 'view', kind: 'sync', args: [arbAtomicType, arbOffset, arbAtomicValue, arbAtomicValue] },
+  { name: 'atomics.waitAsync', on: 'view', kind: 'async', args: [arbAtomicType, arbOffset, arbAtomicValue, arbAsyncOptions] },
   { name: 'equals', on: 'view', kind: 'sync', args: [arbTarget], twin: 'equals' },
   { name: 'compare', on: 'view', kind: 'sync', args: [arbTarget, arbOffset, arbOffset, arbOffset, arbOffset], twin: 'compare' },
   { name: 'toString', on: 'view', kind: 'sync', args: [arbEncoding, arbOffset, arbOffset], twin: 'toString' },

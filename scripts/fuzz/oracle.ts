@@ -19,6 +19,7 @@ const DOCUMENTED_CODES: Record<string, string[]> = {
   ERR_UNKNOWN_ENCODING: ['TypeError'],
   ERR_BUFFER_TOO_LARGE: ['RangeError'],
   ERR_MAPPED_FILE_READ_ONLY: ['TypeError'],
+  ERR_MAPPED_FILE_NOT_WAITABLE: ['TypeError'],
   // fs's path checks for URL and Buffer paths (open() passes the path to fs.openSync).
   ERR_INVALID_URL_SCHEME: ['TypeError'],
   ERR_INVALID_FILE_URL_HOST: ['TypeError'],

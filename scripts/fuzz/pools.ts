@@ -158,6 +158,9 @@ export const arbSetSource: fc.Arbitrary<Token> = fc.oneof(arbTyped,
   arbObject, arbViewArg);
 export const arbAdvice: fc.Arbitrary<Token> = fc.constantFrom('normal', 'sequential', 'random', 'willneed', 'dontneed',
   'hugepage', 'NORMAL', 'free');
+export const arbAtomicType: fc.Arbitrary<Token> = fc.oneof({ arbitrary: fc.constantFrom('int32', 'uint32', 'bigint64', 'biguint64'), weight: 6 },
+  { arbitrary: fc.constantFrom('int8', 'INT32', 'float64', ''), weight: 1 }, { arbitrary: arbBad, weight: 1 });
+export const arbAtomicValue: fc.Arbitrary<Token> = fc.oneof(arbNumberValue, arbBigIntValue);
 export const arbChunkSize: fc.Arbitrary<Token> = fc.oneof(fc.integer({ min: 1, max: 3 * PAGE }), arbNearBounds);
 export const arbStreamOptions: fc.Arbitrary<Token> = fc.oneof({ arbitrary: fc.record({
   start: optionalField(arbOffset), end: optionalField(arbOffset),

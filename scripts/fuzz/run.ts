@@ -104,6 +104,22 @@ function callMethod(lib: SafeMmap, method: Method, ctx: Context, args: unknown[]
       const view = ctx.view!;
       if (method.name === 'inspect') return util.inspect(view);
       if (method.name === 'viewProperties') return [view.path, view.length, view.byteOffset, view.byteLength];
+      if (method.name.startsWith('atomics.')) {
+        const operation = method.name.slice('atomics.'.length);
+        let words: Record<string, AnyFunction>;
+        try {
+          words = view.atomics(args[0] as 'int32') as unknown as Record<string, AnyFunction>;
+        } catch (error) {
+          // Making the words is the harness's step, synchronous by design (the
+          // 'atomics' case fuzzes it): for waitAsync it is the case's rejection.
+          if (method.kind === 'async') return Promise.reject(error);
+          throw error;
+        }
+        const rest = args.slice(1);
+        if (operation === 'wait') return words.wait(rest[0], rest[1], 0);
+        if (operation === 'waitAsync') return words.waitAsync(rest[0], rest[1], 1, rest[2]);
+        return words[operation](...rest);
+      }
       return call(view, method.name);
     }
   }

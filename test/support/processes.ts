@@ -189,3 +189,48 @@ export function packageCopyForOtherUsers(dir: string): string {
   execFileSync('chmod', ['-R', 'a+rX', dir]);
   return root;
 }
+
+/** A lock-child.js process (test/api/locks.test.ts), and the lines it printed. */
+export interface LockChild {
+  /** Resolves when the child has printed `line` (now or earlier). */
+  printed(line: string): Promise<void>;
+  /** Every line so far. */
+  lines(): string[];
+  /** Ends a `hold` child's hold: closes its stdin. */
+  release(): void;
+  /** Resolves with the exit code once it exits (killed: null). */
+  exited: Promise<number | null>;
+  kill(): void;
+}
+
+/** Spawns test/support/lock-child.js with `args` (see its header). */
+export function startLockChild(args: string[], env: NodeJS.ProcessEnv = {}): LockChild {
+  const child = spawn(process.execPath, [join(__dirname, 'lock-child.js'), ...args],
+    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  let output = '';
+  const watchers: Array<() => void> = [];
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+    for (const watcher of watchers.splice(0)) watcher();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
+    for (const watcher of watchers.splice(0)) watcher();
+    resolve(code);
+  }));
+  const lines = () => output.split('\n').filter((line) => line !== '');
+  return {
+    lines,
+    printed: (line) => new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (lines().includes(line)) resolve();
+        else if (child.exitCode !== null || child.signalCode !== null) {
+          reject(new Error(`lock-child ${args[0]} exited (${child.exitCode ?? child.signalCode}) without "${line}": ${output}`));
+        } else watchers.push(check);
+      };
+      check();
+    }),
+    release: () => child.stdin.end(),
+    exited,
+    kill: () => { child.kill('SIGKILL'); },
+  };
+}
