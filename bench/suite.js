@@ -15,6 +15,7 @@ const { recipeGroups } = require('./recipes');
 const { leaseWriterGroup } = require('./lease');
 const { lazyGroups, lazyWriterGroup } = require('./lazy');
 const { largeSnapshotGroups } = require('./snapshot');
+const { sharedGroups } = require('./shared');
 const { heatUntilLeased } = require('./lease-heat');
 
 const KiB = 1024;
@@ -341,6 +342,7 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
   if (writes) groups.push(...await writeGroups(scratchDir, rounds, few, progress));
   if (writes) groups.push(...await leaseWriterGroup({ scratchDir, progress, notes }));
   if (writes) groups.push(...await lazyWriterGroup({ scratchDir, progress, notes }));
+  if (writes) groups.push(...await sharedGroups({ scratchDir, rounds, few, progress, notes }));
   // The cookbook's recipes (docs/cookbook.md), on data of their own in scratchDir (bench/recipes.js).
   if (writes) groups.push(...await recipeGroups({ scratchDir, rounds: few, progress, notes }));
   return { file: { path: filePath, size: fileSize }, groups, notes, sink: sink & 1 };
@@ -524,6 +526,9 @@ function checkTargets(groups) {
     ['Arrow: column scan over the lazy table vs the readFileSync table (within 1.2x)', ratio('Recipe, Arrow: a scan', 'over the recipe\'s table (a lazy snapshot)'), '≥', 1 / 1.2],
     ['Writer\'s open for write, 64 MiB of lazy snapshots held, p99', milliseconds('Lazy snapshots, the writer', '64 MiB of lazy snapshots (p99)'), '≤', 50, 'ms'],
     ['Writer\'s open for write, lease held and no lazy snapshot, p99', milliseconds('Lazy snapshots, the writer', 'lease held, no lazy snapshot (p99)'), '≤', 1, 'ms'],
+    // Processes that share a file (issue 21).
+    ["add on a mapped int32 ('fault') within 3x of Atomics.add on a SharedArrayBuffer", ratio('Shared words: add', "view.atomics('int32').add, 'fault'"), '≥', 1 / 3],
+    ['Round trip between two processes, wait/notify vs process.send', ratio('Round trip between two processes', 'atomics wait/notify on two words'), '≥', 5],
   ];
   // Every large snapshot at least as fast as readFileSync of the same file (issue 20).
   for (const group of groups.filter((candidate) => candidate.title.startsWith('Large snapshot: '))) {
