@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 const COOKBOOK = readFileSync(join(__dirname, '..', '..', 'docs', 'cookbook.md'), 'utf8');
 
-test.each(['yauzl', 'hyparquet', 'pmtiles', 'records', 'arrow'])('the %s recipe in docs/cookbook.md is the tested code', (name) => {
+test.each(['yauzl', 'hyparquet', 'pmtiles', 'records', 'arrow', 'ring-buffer'])('the %s recipe in docs/cookbook.md is the tested code', (name) => {
   const source = readFileSync(join(__dirname, `cookbook-${name}.test.ts`), 'utf8');
   const match = /\/\/ --- the cookbook recipe ---\n([\s\S]*?)\/\/ --- end of recipe ---\n/.exec(source);
   expect(match).not.toBeNull();
