@@ -51,6 +51,9 @@ class FileMapping {
     return region != nullptr ? region->size : 0;  // 0 once released
   }
   bool writable() const { return options_.writable; }
+  // The mapping's descriptor, for a change watch to reopen (change_watch.h);
+  // -1 once closed. Owner thread only.
+  int descriptor() const { return closed() ? -1 : fd_; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   ValidationMethod validation_method() const { return changes_.method(); }
 

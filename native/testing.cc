@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "addon_state.h"
+#include "change_watch.h"
 #include "guard.h"
 #include "lazy_ranges.h"
 #include "lease.h"
@@ -68,6 +69,10 @@ Napi::Value SetLazyMinimum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value WatchesAlive(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(ChangeWatchesAlive()));
+}
+
 Napi::Value LeaseBreaks(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(LeaseBreaksHandled()));
 }
@@ -104,6 +109,8 @@ Napi::Object MakeTestingObject(Napi::Env env) {
   add("setAsyncPath", SetAsyncPath);
   add("asyncPathCounts", AsyncPaths);
   add("rawCopyForBenchmark", RawCopy);
+  add("setWatchHoldEnabled", SetFlag<SetWatchHoldEnabledForTesting>);
+  add("changeWatchesAlive", WatchesAlive);
   return testing;
 }
 
@@ -120,6 +127,8 @@ void ApplyTestSwitchesFromEnvironment() {
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LAZY_SWAP")) SetLazySwapEnabledForTesting(false);
   // The swap copies without write-protecting the range (test lazy-writes-kept).
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LAZY_WRITE_PROTECT")) SetLazyWriteProtectEnabledForTesting(false);
+  // A watch's broken lease is released at once, not held until JS delivered the event (test watch).
+  if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_WATCH_HOLD")) SetWatchHoldEnabledForTesting(false);
 }
 
 }  // namespace safe_mmap

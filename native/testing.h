@@ -12,14 +12,16 @@ namespace safe_mmap {
 // setLeaseEpochCheckEnabled, setLeaseWatcherPaused, setLeaseBackoffEnabled,
 // leaseBeginStall, leaseBreaksHandled, setLazySwapEnabled,
 // setLazyWriteProtectEnabled, lazyCounts, setLazyMinimumBytesForBenchmark,
-// setAsyncPath, asyncPathCounts, and
+// setAsyncPath, asyncPathCounts, setWatchHoldEnabled, changeWatchesAlive, and
 // rawCopyForBenchmark (the benchmark's unguarded baseline).
 Napi::Object MakeTestingObject(Napi::Env env);
 
 // The switch-offs that a test sets for a whole child process, read from its
 // environment when the addon loads: SAFE_MMAP_TEST_DISABLE_GUARD,
 // SAFE_MMAP_TEST_RECOVER_IN_HANDLER, SAFE_MMAP_TEST_DISABLE_LEASE_EPOCH_CHECK
-// and SAFE_MMAP_TEST_DISABLE_LEASE_BACKOFF, each when it is "1".
+// SAFE_MMAP_TEST_DISABLE_LEASE_BACKOFF, SAFE_MMAP_TEST_DISABLE_LAZY_SWAP,
+// SAFE_MMAP_TEST_DISABLE_LAZY_WRITE_PROTECT and
+// SAFE_MMAP_TEST_DISABLE_WATCH_HOLD, each when it is "1".
 void ApplyTestSwitchesFromEnvironment();
 
 }  // namespace safe_mmap

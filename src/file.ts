@@ -6,6 +6,8 @@ import { invalidArgType, invalidArgValue } from './errors';
 import { readArguments, validateInteger } from './validate';
 import { MappedReadStream, ReadStreamOptions } from './stream';
 import { MappedView, ViewSource } from './view';
+import { ChangeWatcher, WatchOptions } from './watch';
+import { MappedFileClosed } from './errors';
 
 // Node >= 18.18 defines Symbol.dispose as Symbol.for('nodejs.dispose'); other
 // realms (vm contexts, jest) may lack it, so fall back to the same registered symbol.
@@ -98,6 +100,7 @@ export class MappedFile implements ViewSource {
   #closed = false;
   #size: number;
   #grow: boolean;
+  #lease: boolean;
   // The current position of read()s without a position, as a descriptor's.
   #position = 0;
   // What close() settles before it unmaps: pending waits, locks, watches.
@@ -112,6 +115,7 @@ export class MappedFile implements ViewSource {
     this.mode = settings.mode;
     this.stable = settings.stable;
     this.#grow = settings.grow;
+    this.#lease = settings.lease;
   }
 
   /**
@@ -265,6 +269,24 @@ export class MappedFile implements ViewSource {
    */
   createReadStream(options?: ReadStreamOptions): MappedReadStream {
     return new MappedReadStream(this.view(), options);
+  }
+
+  /**
+   * Change notifications, as an async iterable of { kind: 'change', size,
+   * method } (src/watch.ts; docs/api.md, "Change notifications"). With a
+   * read lease (mode 'r', leases allowed) another process's open for
+   * writing or truncate is reported before its change starts; otherwise
+   * inotify and an fstat poll every `interval` ms report it after. Bursts
+   * coalesce; the last change is never lost. `signal` ends it with an
+   * AbortError, return() (a break) and close() end it cleanly.
+   */
+  watch(options?: WatchOptions): ChangeWatcher {
+    if (this.#closed) throw new MappedFileClosed({ path: this.path });
+    const native = this.#native;
+    return new ChangeWatcher({
+      path: this.path, slot: native.slot, wantLease: this.mode === 'r' && this.#lease,
+      onClose: (hook) => this.onClose(hook),
+    }, options);
   }
 
   /**

@@ -20,6 +20,8 @@ export const MappedFileChanged: Cjs['MappedFileChanged'] = safeMmap.MappedFileCh
 export type MappedFileChanged = import('./index.js').MappedFileChanged;
 export const MappedReadStream: Cjs['MappedReadStream'] = safeMmap.MappedReadStream;
 export type MappedReadStream = import('./index.js').MappedReadStream;
+export const ChangeWatcher: Cjs['ChangeWatcher'] = safeMmap.ChangeWatcher;
+export type ChangeWatcher = import('./index.js').ChangeWatcher;
 export const AbortError: Cjs['AbortError'] = safeMmap.AbortError;
 export type AbortError = import('./index.js').AbortError;
 export const arrayBufferSource: Cjs['arrayBufferSource'] = safeMmap.arrayBufferSource;
@@ -30,6 +32,6 @@ export const LAZY_MINIMUM_BYTES: Cjs['LAZY_MINIMUM_BYTES'] = safeMmap.LAZY_MINIM
 export type { ArrayBufferSource, AsyncArrayBufferSource, FsReader } from './index.js';
 export type {
   ReadStreamOptions, AsyncOptions, OpenOptions, ReadOptions, ReadResult, ValidationMode, ValidationMethod,
-  MappedFileErrorDetails, SnapshotOptions, SnapshotState,
+  MappedFileErrorDetails, SnapshotOptions, SnapshotState, ChangeEvent, ChangeMethod, WatchOptions,
 } from './index.js';
 export default safeMmap;
