@@ -125,6 +125,7 @@ void Adopt() {
     // A break that came before the watch was in the list found no watch by
     // its descriptor: look at the lease itself.
     OnBreak(*watch);
+    watch->adopted.store(true, std::memory_order_release);
   }
 }
 
@@ -267,6 +268,12 @@ ChangeWatch* ChangeWatch::Start(int fd, bool want_lease, napi_threadsafe_functio
     incoming.push_back(watch);
   }
   Wake();
+  // Until inotify watches the file, a change would reach only the poll: wait
+  // for the thread to adopt the watch (a JS thread may wait for the watch
+  // thread, never the other way round). Bounded, for a thread held up by a
+  // slow filesystem's lookup.
+  const struct timespec a_moment = {0, 20 * 1000};
+  for (int i = 0; i < 50000 && !watch->adopted.load(std::memory_order_acquire); i++) nanosleep(&a_moment, nullptr);
   return watch;
 }
 

@@ -83,6 +83,7 @@ class ChangeWatch {
   uint64_t hold_deadline_ms = 0;
   uint64_t retake_at_ms = 0;
   std::atomic<bool> stop{false};
+  std::atomic<bool> adopted{false};  // in the thread's list, inotify watching
   std::atomic<int> lease_{kLeaseNever};
 
  private:
