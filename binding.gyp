@@ -14,8 +14,8 @@
           # the pinned functions before glibc 2.34 are linked for old systems.
           "cflags": ["-include", "<(module_root_dir)/native/glibc_floor.h"],
           # -z nodelete: Node unloads (dlclose) an addon that only a worker
-          # loaded when that worker exits, but the lease watcher thread and
-          # the SIGBUS handler are process-wide and outlive it: unmapped, the
+          # loaded when that worker exits, but the lease watcher thread, the
+          # change-watch thread and the SIGBUS handler are process-wide and outlive it: unmapped, the
           # watcher's next round or the next SIGBUS would run code that is
           # gone (SIGSEGV; test/workers.test.ts).
           "ldflags": ["-Wl,-z,nodelete", "-Wl,--no-as-needed", "-l:libpthread.so.0", "-l:libdl.so.2", "-l:librt.so.1"]

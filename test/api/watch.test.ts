@@ -9,7 +9,8 @@
 import { readdirSync } from 'node:fs';
 import { AbortError, ChangeEvent, ChangeWatcher, MappedFileClosed, open } from '../../src';
 import { binding } from '../../src/binding';
-import { runWatchWriter } from '../support/processes';
+import { Worker } from 'node:worker_threads';
+import { PACKAGE_ROOT, runWatchWriter } from '../support/processes';
 import { useTempDir } from '../support/temp-dir';
 
 const dir = useTempDir();
@@ -192,5 +193,33 @@ describe('ending', () => {
     } finally {
       file.close();
     }
+  });
+
+  test('a worker torn down with a watch pending: its watch is stopped and freed (env cleanup hook)', async () => {
+    const path = dir.file('worker', Buffer.alloc(10));
+    const fds = () => readdirSync('/proc/self/fd').length;
+    await sleep(50);
+    const before = { watches: binding.testing.changeWatchesAlive() };
+    const fdsBefore = fds();
+    const worker = new Worker(`
+      const { open } = require(${JSON.stringify(PACKAGE_ROOT)});
+      const { parentPort } = require('node:worker_threads');
+      const file = open(${JSON.stringify(path)});
+      const watcher = file.watch();
+      watcher.next();  // pending when the worker goes
+      parentPort.postMessage(watcher.method);`, { eval: true });
+    const method = await new Promise((resolve) => worker.once('message', resolve));
+    expect(method).toBe('lease');
+    await worker.terminate();
+    let after = { watches: -1 };
+    for (let i = 0; i < 100 && after.watches !== before.watches; i++) {
+      await sleep(20);
+      after = { watches: binding.testing.changeWatchesAlive() };
+    }
+    expect(after).toEqual(before);
+    // The lease went with it: a writer's open does not wait for the 45 s lease-break-time.
+    const written = await runWatchWriter(path, 1);
+    expect(Number(written.firstWrite - written.opened) / 1e6).toBeLessThan(1000);
+    expect(fds()).toBeLessThanOrEqual(fdsBefore + 2);
   });
 });
