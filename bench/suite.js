@@ -13,6 +13,7 @@ const { binding } = require('../lib/binding');
 const { compare } = require('./measure');
 const { recipeGroups } = require('./recipes');
 const { leaseWriterGroup } = require('./lease');
+const { watchLatencyGroup } = require('./watch');
 const { lazyGroups, lazyWriterGroup } = require('./lazy');
 const { largeSnapshotGroups } = require('./snapshot');
 const { sharedGroups } = require('./shared');
@@ -341,6 +342,7 @@ async function runSuite(filePath, { chunks, rounds, progress, writes = false, sc
   groups.push(...await lazyGroups({ filePath, fileSize, rounds, few, progress, notes }));
   if (writes) groups.push(...await writeGroups(scratchDir, rounds, few, progress));
   if (writes) groups.push(...await leaseWriterGroup({ scratchDir, progress, notes }));
+  if (writes) groups.push(...await watchLatencyGroup({ scratchDir, progress, notes }));
   if (writes) groups.push(...await lazyWriterGroup({ scratchDir, progress, notes }));
   if (writes) groups.push(...await sharedGroups({ scratchDir, rounds, few, progress, notes }));
   // The cookbook's recipes (docs/cookbook.md), on data of their own in scratchDir (bench/recipes.js).

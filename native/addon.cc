@@ -14,7 +14,7 @@
 // This file holds the module: its per-environment state (addon_state.h), the
 // slot functions and read(), and the constants JS shares with C++. The
 // wrapper of one mapping is in mapping_wrap.{h,cc}, the error plumbing in
-// js_errors.{h,cc}, the work run under the guard in copy_work.{h,cc}, the
+// js_errors.{h,cc}, change notifications in change_watch{,_bindings}.cc, the work run under the guard in copy_work.{h,cc}, the
 // test-only hooks in testing.{h,cc}.
 #include <napi.h>
 
@@ -23,6 +23,8 @@
 #include <string>
 
 #include "addon_state.h"
+#include "change_watch.h"
+#include "change_watch_bindings.h"
 #include "guard.h"
 #include "js_errors.h"
 #include "async_waits.h"
@@ -83,6 +85,13 @@ Napi::Object MakeConstants(Napi::Env env) {
                                {"truncated", int32_t(LazyDamage::kTruncated)},
                                {"ioError", int32_t(LazyDamage::kIOError)},
                                {"minimumBytes", int32_t(kLazyMinimumBytes)}}));
+  constants.Set("watch", table({{"leaseNever", int32_t(kLeaseNever)},
+                               {"leaseWanted", int32_t(kLeaseWanted)},
+                               {"leaseHeld", int32_t(kLeaseHeld)},
+                               {"leaseHolding", int32_t(kLeaseHolding)},
+                               {"seenByLease", int32_t(kSeenByLease)},
+                               {"seenByInotify", int32_t(kSeenByInotify)},
+                               {"seenByPoll", int32_t(kSeenByPoll)}}));
   constants.Set("errorKind", table({{"truncated", int32_t(ErrorKind::kTruncated)},
                                     {"io", int32_t(ErrorKind::kIO)},
                                     {"closed", int32_t(ErrorKind::kClosed)},
@@ -127,6 +136,7 @@ class SafeMmapAddon : public Napi::Addon<SafeMmapAddon>, public AddonState {
 
     DefineAddon(exports,
                 {InstanceValue("NativeMapping", mapping_class),
+                 InstanceValue("ChangeWatch", DefineChangeWatch(env)),
                  InstanceValue("scratch", scratch),
                  InstanceValue("readArguments", read_arguments_array),
                  InstanceValue("atomicArguments", atomic_arguments),

@@ -98,9 +98,11 @@ uint64_t CoarseMilliseconds() {
   return uint64_t(now.tv_sec) * 1000 + uint64_t(now.tv_nsec) / 1000000;
 }
 
+bool LeaseAllowedOn(int fd) { return !LeasesSwitchedOff() && OnLeaseFilesystem(fd); }
+
 bool FileLease::Register(int fd) {
   if (slot_ != nullptr) return true;
-  if (LeasesSwitchedOff() || !OnLeaseFilesystem(fd) || !WatcherRunning()) return false;
+  if (!LeaseAllowedOn(fd) || !WatcherRunning()) return false;
   slot_ = ReserveSlot(fd);
   if (slot_ == nullptr) return false;
   fd_ = fd;

@@ -82,6 +82,12 @@ class FileLease {
   bool acquired_once_ = false;
 };
 
+// Whether a read lease may be tried on fd at all: leases are not switched
+// off (SAFE_MMAP_LEASE=0) and its filesystem is on the allowlist (lease.cc).
+// FileLease::Register's first checks; the change watch (change_watch.h)
+// asks it too for its own lease.
+bool LeaseAllowedOn(int fd);
+
 // The coarse monotonic clock in milliseconds (vDSO, no system call; 4 ms
 // ticks at HZ=250). It runs on while the process is stopped.
 uint64_t CoarseMilliseconds();

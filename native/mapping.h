@@ -51,6 +51,9 @@ class FileMapping {
     return region != nullptr ? region->size : 0;  // 0 once released
   }
   bool writable() const { return options_.writable; }
+  // The mapping's descriptor, -1 once closed. Owner thread only: the
+  // synchronous wait, the record locks and a change watch (to reopen it).
+  int descriptor() const { return closed() ? -1 : fd_; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   ValidationMethod validation_method() const { return changes_.method(); }
 
@@ -75,10 +78,8 @@ class FileMapping {
   const uint8_t* AddressFor(uint64_t offset, uint64_t length) const;
   // A fault (or a kernel EFAULT) at [0, end): kTruncated or kIOError, by fstat.
   AccessResult ClassifyFault(uint64_t end) const { return changes_.ClassifyFault(end); }
-  // The mapping's own descriptor, -1 once released (owner thread only: the
-  // sync wait and the record locks use it), and a duplicate for a thread that
-  // outlives the call (close-on-exec; the caller closes it).
-  int descriptor() const { return fd_; }
+  // A duplicate of descriptor() for a thread that outlives the call
+  // (close-on-exec; the caller closes it).
   int DuplicateDescriptor() const;
   // An asynchronous access is starting on the owning JS thread: it counts
   // toward taking the lease (lease_policy.h) as a synchronous one does,

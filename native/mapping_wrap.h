@@ -59,6 +59,10 @@ class MappingWrap : public Napi::ObjectWrap<MappingWrap> {
   // what safety costs. Not part of the API; it can crash the process.
   Napi::Value RawCopyForBenchmark(const Arguments& info);
 
+  // The mapping's descriptor (-1 once closed), which a change watch reopens
+  // for a descriptor of its own (change_watch_bindings.cc).
+  int descriptor() const { return mapping_.descriptor(); }
+
  private:
   // true for a successful access; otherwise throws the matching JS error
   // for `range` and returns false.

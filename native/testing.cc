@@ -6,6 +6,7 @@
 
 #include "addon_state.h"
 #include "futex_waits.h"
+#include "change_watch.h"
 #include "guard.h"
 #include "lazy_ranges.h"
 #include "lease.h"
@@ -70,6 +71,10 @@ Napi::Value SetLazyMinimum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value WatchesAlive(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(ChangeWatchesAlive()));
+}
+
 Napi::Value LeaseBreaks(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(LeaseBreaksHandled()));
 }
@@ -106,6 +111,8 @@ Napi::Object MakeTestingObject(Napi::Env env) {
   add("setAsyncPath", SetAsyncPath);
   add("asyncPathCounts", AsyncPaths);
   add("rawCopyForBenchmark", RawCopy);
+  add("setWatchHoldEnabled", SetFlag<SetWatchHoldEnabledForTesting>);
+  add("changeWatchesAlive", WatchesAlive);
   return testing;
 }
 
@@ -126,6 +133,8 @@ void ApplyTestSwitchesFromEnvironment() {
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_WAIT_SIZE_CHECK")) SetWaitSizeCheckEnabledForTesting(false);
   // A cancelled lock wait is neither signalled nor re-signalled by its timer (test locks).
   if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_LOCK_INTERRUPT")) SetLockInterruptEnabledForTesting(false);
+  // A watch's broken lease is released at once, not held until JS delivered the event (test watch).
+  if (SwitchedOn("SAFE_MMAP_TEST_DISABLE_WATCH_HOLD")) SetWatchHoldEnabledForTesting(false);
 }
 
 }  // namespace safe_mmap

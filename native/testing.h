@@ -12,7 +12,7 @@ namespace safe_mmap {
 // setLeaseEpochCheckEnabled, setLeaseWatcherPaused, setLeaseBackoffEnabled,
 // leaseBeginStall, leaseBreaksHandled, setLazySwapEnabled,
 // setLazyWriteProtectEnabled, lazyCounts, setLazyMinimumBytesForBenchmark,
-// setAsyncPath, asyncPathCounts, and
+// setAsyncPath, asyncPathCounts, setWatchHoldEnabled, changeWatchesAlive, and
 // rawCopyForBenchmark (the benchmark's unguarded baseline).
 Napi::Object MakeTestingObject(Napi::Env env);
 
@@ -21,7 +21,8 @@ Napi::Object MakeTestingObject(Napi::Env env);
 // SAFE_MMAP_TEST_RECOVER_IN_HANDLER, SAFE_MMAP_TEST_DISABLE_LEASE_EPOCH_CHECK
 // SAFE_MMAP_TEST_DISABLE_LEASE_BACKOFF, SAFE_MMAP_TEST_DISABLE_LAZY_SWAP,
 // SAFE_MMAP_TEST_DISABLE_LAZY_WRITE_PROTECT and
-// SAFE_MMAP_TEST_DISABLE_LOCK_INTERRUPT, each when it is "1".
+// SAFE_MMAP_TEST_DISABLE_LOCK_INTERRUPT, SAFE_MMAP_TEST_DISABLE_WAIT_SIZE_CHECK and
+// SAFE_MMAP_TEST_DISABLE_WATCH_HOLD, each when it is "1".
 void ApplyTestSwitchesFromEnvironment();
 
 }  // namespace safe_mmap

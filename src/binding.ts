@@ -28,6 +28,22 @@ export interface NativeMapping {
   close(): void;
 }
 
+/** native/change_watch.h through change_watch_bindings.cc: one watch's own descriptor, lease and thread registration. */
+export interface NativeChangeWatch {
+  /** Clears the dirty flag, then reads [seen-by bits, sequence, size now]; undefined when nothing changed since. */
+  take(): [number, number, number] | undefined;
+  /** The event of `sequence` was delivered: a lease held for it may be released. */
+  ack(sequence: number): void;
+  /** One fstat against the last size and ctime seen. */
+  poll(): void;
+  /** The lease state, a number of constants.watch (lease*). */
+  lease(): number;
+  /** Whether the threadsafe function keeps the event loop alive. */
+  ref(keepAlive: boolean): void;
+  /** Idempotent; nothing else may be called afterwards. */
+  stop(): void;
+}
+
 type Table<Names extends string> = Readonly<Record<Names, number>>;
 
 export interface NativeConstants {
@@ -35,6 +51,8 @@ export interface NativeConstants {
   validationMethod: Table<'lease' | 'fstat' | 'none'>;
   advice: Table<'normal' | 'sequential' | 'random' | 'willneed' | 'dontneed' | 'hugepage'>;
   mapFlag: Table<'writable' | 'populate' | 'grow' | 'stable' | 'noLease'>;
+  /** Change watches: lease states and which mechanism saw a change (bits). */
+  watch: Table<'leaseNever' | 'leaseWanted' | 'leaseHeld' | 'leaseHolding' | 'seenByLease' | 'seenByInotify' | 'seenByPoll'>;
   errorKind: Table<'truncated' | 'io' | 'closed' | 'outOfRange' | 'system' | 'readOnly' | 'changed'>;
   /** Lazy snapshots' states and damage kinds, and the size below which they are copies. */
   lazy: Table<'mapped' | 'copied' | 'gone' | 'undamaged' | 'truncated' | 'ioError' | 'minimumBytes'>;
@@ -73,11 +91,17 @@ export interface TestingHooks {
   /** [async accesses run on the calling thread, on the pool] since the process started. */
   asyncPathCounts(): [number, number];
   /** The benchmark's unguarded memcpy from the mapping: it can crash the process. */
+  /** Off: a watch's broken lease is released at once instead of held until JS delivered the event. */
+  setWatchHoldEnabled(enabled: boolean): void;
+  /** Change watches not yet freed (native), process-wide. */
+  changeWatchesAlive(): number;
   rawCopyForBenchmark(slot: number, target: Uint8Array, targetStart: number, offset: number, length: number): number;
 }
 
 interface Binding {
   NativeMapping: new (fd: number, validationMode: number, path: string, flags: number) => NativeMapping;
+  /** A watch of the file of mapping `slot` (reopened through /proc, else `path`); onChange on each clean-to-dirty change. */
+  ChangeWatch: new (slot: number, path: string, wantLease: boolean, onChange: () => void) => NativeChangeWatch;
   scratch: Buffer;
   // The methods that move bytes take the mapping's slot first: a method of
   // NativeMapping would pay for napi_unwrap on every call.

@@ -8,6 +8,8 @@ import { lockRange, LockOptions, RecordLock } from './locks';
 import { readArguments, validateInteger } from './validate';
 import { MappedReadStream, ReadStreamOptions } from './stream';
 import { MappedView, ViewSource } from './view';
+import { ChangeWatcher, WatchOptions } from './watch';
+import { MappedFileClosed } from './errors';
 
 export type ValidationMode = 'always' | 'fault';
 /**
@@ -96,6 +98,7 @@ export class MappedFile implements ViewSource {
   #closed = false;
   #size: number;
   #grow: boolean;
+  #lease: boolean;
   // The current position of read()s without a position, as a descriptor's.
   #position = 0;
   // What close() settles before it unmaps: pending waits, locks, watches.
@@ -110,6 +113,7 @@ export class MappedFile implements ViewSource {
     this.mode = settings.mode;
     this.stable = settings.stable;
     this.#grow = settings.grow;
+    this.#lease = settings.lease;
   }
 
   /**
@@ -278,6 +282,24 @@ export class MappedFile implements ViewSource {
    */
   lock(offset?: number, length?: number, options?: LockOptions): Promise<RecordLock> {
     return lockRange(this, offset, length, options);
+  }
+
+  /**
+   * Change notifications, as an async iterable of { kind: 'change', size,
+   * method } (src/watch.ts; docs/api.md, "Change notifications"). With a
+   * read lease (mode 'r', leases allowed) another process's open for
+   * writing or truncate is reported before its change starts; otherwise
+   * inotify and an fstat poll every `interval` ms report it after. Bursts
+   * coalesce; the last change is never lost. `signal` ends it with an
+   * AbortError, return() (a break) and close() end it cleanly.
+   */
+  watch(options?: WatchOptions): ChangeWatcher {
+    if (this.#closed) throw new MappedFileClosed({ path: this.path });
+    const native = this.#native;
+    return new ChangeWatcher({
+      path: this.path, slot: native.slot, wantLease: this.mode === 'r' && this.#lease,
+      onClose: (hook) => this[whenClosed](hook),
+    }, options);
   }
 
   /**

@@ -22,6 +22,8 @@ export const MappedAtomics: Cjs['MappedAtomics'] = safeMmap.MappedAtomics;
 export type MappedAtomics<T extends number | bigint = number | bigint> = import('./index.js').MappedAtomics<T>;
 export const MappedReadStream: Cjs['MappedReadStream'] = safeMmap.MappedReadStream;
 export type MappedReadStream = import('./index.js').MappedReadStream;
+export const ChangeWatcher: Cjs['ChangeWatcher'] = safeMmap.ChangeWatcher;
+export type ChangeWatcher = import('./index.js').ChangeWatcher;
 export const AbortError: Cjs['AbortError'] = safeMmap.AbortError;
 export type AbortError = import('./index.js').AbortError;
 export const RecordLock: Cjs['RecordLock'] = safeMmap.RecordLock;
@@ -36,6 +38,6 @@ export type { AtomicType, WaitAsyncOptions, WaitResult } from './index.js';
 export type { LockOptions } from './index.js';
 export type {
   ReadStreamOptions, AsyncOptions, OpenOptions, ReadOptions, ReadResult, ValidationMode, ValidationMethod,
-  MappedFileErrorDetails, SnapshotOptions, SnapshotState,
+  MappedFileErrorDetails, SnapshotOptions, SnapshotState, ChangeEvent, ChangeMethod, WatchOptions,
 } from './index.js';
 export default safeMmap;

@@ -8,6 +8,8 @@ export { checkSnapshot, LAZY_MINIMUM_BYTES } from './snapshot';
 export type { SnapshotState } from './snapshot';
 export { MappedReadStream } from './stream';
 export type { ReadStreamOptions } from './stream';
+export { ChangeWatcher } from './watch';
+export type { ChangeEvent, ChangeMethod, WatchOptions } from './watch';
 export { AbortError } from './async';
 export { RecordLock } from './locks';
 export type { LockOptions } from './locks';

@@ -233,4 +233,25 @@ export function startLockChild(args: string[], env: NodeJS.ProcessEnv = {}): Loc
     exited,
     kill: () => { child.kill('SIGKILL'); },
   };
+/** What test/support/watch-writer.js reports: CLOCK_MONOTONIC times (ns) and the size it left. */
+export interface WatchWriterReport { opened: bigint; firstWrite: bigint; lastWrite: bigint; size: number }
+
+/**
+ * Runs test/support/watch-writer.js: after `delayMs`, one open of `path` for
+ * writing (O_APPEND) and `writes` appends of 16 bytes, timed.
+ */
+export function runWatchWriter(path: string, writes: number, delayMs = 0): Promise<WatchWriterReport> {
+  const child = spawn(process.execPath, [join(__dirname, 'watch-writer.js'), path, String(writes), String(delayMs)],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code !== 0) { reject(new Error(`watch-writer.js exited with ${code ?? signal}`)); return; }
+      const report = JSON.parse(output);
+      resolve({ opened: BigInt(report.opened), firstWrite: BigInt(report.firstWrite),
+        lastWrite: BigInt(report.lastWrite), size: report.size });
+    });
+  });
 }

@@ -7,6 +7,10 @@
  *
  *   faultfs <mountpoint> <size> <bad_start> <bad_end>
  *
+ * SIGUSR1 grows /data by 4096 bytes behind the kernel's back, as another
+ * machine's write on a network filesystem would: no inotify event, only a
+ * later getattr shows it (test/faults/watch-fuse).
+ *
  * It runs in the foreground, single-threaded; killing it (SIGKILL) plays a
  * yanked USB disk or a dead network mount: the kernel aborts the connection
  * and every later request fails with ENOTCONN.
@@ -21,7 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
-static off_t file_size;
+static volatile off_t file_size;
 static off_t bad_start;
 static off_t bad_end;
 
@@ -77,6 +81,11 @@ static const struct fuse_operations operations = {
   .readdir = faultfs_readdir,
 };
 
+static void grow(int signal_number) {
+  (void)signal_number;
+  file_size += 4096;
+}
+
 int main(int argc, char *argv[]) {
   if (argc != 5) {
     fprintf(stderr, "usage: faultfs <mountpoint> <size> <bad_start> <bad_end>\n");
@@ -86,6 +95,11 @@ int main(int argc, char *argv[]) {
      unmounts, and no orphan keeps the test's pipes or mount alive. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   file_size = strtoll(argv[2], NULL, 10);
+  struct sigaction grow_action;
+  memset(&grow_action, 0, sizeof grow_action);
+  grow_action.sa_handler = grow;
+  grow_action.sa_flags = SA_RESTART;
+  sigaction(SIGUSR1, &grow_action, NULL);
   bad_start = strtoll(argv[3], NULL, 10);
   bad_end = strtoll(argv[4], NULL, 10);
   char *fuse_argv[] = {argv[0], argv[1], "-f", "-s", "-o", "ro,default_permissions,auto_unmount", NULL};
