@@ -55,6 +55,8 @@ export const METHODS: Method[] = [
   { name: 'readAsync', on: 'file', kind: 'async', args: [arbTarget, arbReadOffsetOrOptions, arbOffset, arbReadPosition], twin: 'fs.readSync' },
   // Record locks: bad ranges and options; a granted lock goes with the case's close().
   { name: 'lock', on: 'file', kind: 'async', args: [arbOffset, arbOffset, arbAsyncOptions] },
+  // Change notifications: bad options throw; a watcher made goes with the case's close().
+  { name: 'watch', on: 'file', kind: 'sync', args: [fc.oneof(arbAsyncOptions, arbBad)] },
   { name: 'createReadStream', on: 'file', kind: 'stream', args: [arbStreamOptions], twin: 'fs.createReadStream' },
   { name: 'close', on: 'file', kind: 'sync', args: [] },
   { name: 'dispose', on: 'file', kind: 'sync', args: [] },  // file[Symbol.dispose]()

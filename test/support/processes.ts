@@ -233,6 +233,8 @@ export function startLockChild(args: string[], env: NodeJS.ProcessEnv = {}): Loc
     exited,
     kill: () => { child.kill('SIGKILL'); },
   };
+}
+
 /** What test/support/watch-writer.js reports: CLOCK_MONOTONIC times (ns) and the size it left. */
 export interface WatchWriterReport { opened: bigint; firstWrite: bigint; lastWrite: bigint; size: number }
 
