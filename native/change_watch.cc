@@ -70,8 +70,10 @@ void OnBreak(ChangeWatch& watch) {
   // (F_GETLEASE reports the break's target, F_UNLCK, once a break started.)
   if (fcntl(watch.fd, F_GETLEASE) == F_RDLCK) return;
   watch.lease_.store(kLeaseHolding, std::memory_order_release);
-  // Test hook: let the writer go at once, before JS is even told.
-  if (!hold_enabled.load(std::memory_order_acquire)) ReleaseLease(watch);
+  // Held only for a consumer that is waiting for it (a next() pending):
+  // nobody reading means no writer waits. Test hook: let the writer go at
+  // once, before JS is even told.
+  if (!hold_enabled.load(std::memory_order_acquire) || !watch.consumer_waiting()) ReleaseLease(watch);
   watch.NoteChange(kSeenByLease);
   watch.hold_deadline_ms = NowMs() + kHoldGraceMs;
 }

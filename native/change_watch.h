@@ -60,6 +60,11 @@ class ChangeWatch {
   bool Take(int* methods, uint64_t* sequence, double* size);
   // The event of Take's sequence was delivered: a lease held for it may go.
   void Ack(uint64_t sequence);
+  // Whether a consumer is waiting for the next event (a next() pending). Only
+  // then is a broken lease held for delivery: a watcher that nobody is
+  // reading must not make every writer wait out the grace.
+  void SetConsumerWaiting(bool waiting) { consumer_waiting_.store(waiting, std::memory_order_release); }
+  bool consumer_waiting() const { return consumer_waiting_.load(std::memory_order_acquire); }
   // One fstat, compared with the size and ctime last seen (Take updates
   // them): a change marks the watch dirty as the poll's.
   void Poll();
@@ -91,6 +96,7 @@ class ChangeWatch {
   void Baseline(const struct stat& now);
 
   std::atomic<bool> dirty_{false};
+  std::atomic<bool> consumer_waiting_{false};
   std::atomic<int> methods_{0};
   std::atomic<uint64_t> sequence_{0};
   std::atomic<uint64_t> acked_{0};

@@ -155,11 +155,14 @@ class ChangeWatchWrap : public Napi::ObjectWrap<ChangeWatchWrap> {
     return Napi::Number::New(info.Env(), watch_ == nullptr ? int(kLeaseNever) : watch_->lease_state());
   }
 
-  // ref(true) keeps the event loop alive while a next() is pending.
+  // ref(true) keeps the event loop alive while a next() is pending, and
+  // lets a break be held for that consumer (ChangeWatch::SetConsumerWaiting).
   Napi::Value Ref(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (watch_ != nullptr && watch_->tsfn() != nullptr) {
-      if (info[0].ToBoolean().Value()) napi_ref_threadsafe_function(env, watch_->tsfn());
+      const bool waiting = info[0].ToBoolean().Value();
+      watch_->SetConsumerWaiting(waiting);
+      if (waiting) napi_ref_threadsafe_function(env, watch_->tsfn());
       else napi_unref_threadsafe_function(env, watch_->tsfn());
     }
     return env.Undefined();

@@ -66,6 +66,21 @@ test('with a lease: the event runs before the writer\'s first write returns', as
   }
 });
 
+test('with a lease but nobody reading: a writer is not held for the grace', async () => {
+  const path = dir.file('unread', Buffer.alloc(4096, 1));
+  const file = open(path);
+  try {
+    const watcher = file.watch();  // made, never awaited
+    expect(watcher.method).toBe('lease');
+    const written = await runWatchWriter(path, 1, 50);
+    // Held, the open would have waited for the 100 ms grace (kHoldGraceMs).
+    expect(Number(written.firstWrite - written.opened) / 1e6).toBeLessThan(50);
+    await watcher.return();
+  } finally {
+    file.close();
+  }
+});
+
 test.each([
   ['{ lease: false }', 'no-lease', { lease: false }],
   ["mode 'r+'", 'writable', { mode: 'r+' as const }],
