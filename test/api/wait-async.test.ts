@@ -51,7 +51,12 @@ test(`${PENDING.toLocaleString('en')} pending waitAsync leave fs.readFile as fas
   file.close();
 }, 120_000);
 
-test('the control: waits that did hold the pool (FIFO opens) make the same fs.readFile miss the bound', async () => {
+// Deno runs fs work on a blocking pool that grows (tokio's, hundreds of
+// threads), so no four waits can hold it: the control needs libuv's pool of
+// four (Node, and Bun's equivalent), and asserts nothing true under Deno.
+const poolOfFour = (process.versions as Record<string, string | undefined>).deno === undefined;
+
+(poolOfFour ? test : test.skip)('the control: waits that did hold the pool (FIFO opens) make the same fs.readFile miss the bound', async () => {
   const small = dir.file('small-control', Buffer.alloc(100, 1));
   const fifos = Array.from({ length: 4 }, (_, index) => {
     const path = `${dir.path}/fifo-${index}`;

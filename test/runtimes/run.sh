@@ -26,7 +26,11 @@ mkdir -p "$results_dir"
 # must leave intact (PKRU: the crash Deno had), and loading by require / import;
 # and lazy snapshots: where they are made or copied, that they outlive their
 # file, that foreign SIGSEGVs still reach the runtime, and what postMessage
-# does with them (each runtime's answer is pinned in lazy-workers).
+# does with them (each runtime's answer is pinned in lazy-workers); and the
+# processes that share a file: atomics, waits (their threads and threadsafe
+# functions), truncation under a waiter, record locks, the ring buffer recipe.
+# Not watch: its tests compare process.hrtime across processes, which Bun and
+# Deno count from each process's start (docs/platforms.md).
 FAULT_TESTS=(
   test/faults/truncation-same-process.test.ts
   test/faults/truncation-race.test.ts
@@ -44,6 +48,13 @@ FAULT_TESTS=(
   test/api/lazy-fallbacks.test.ts
   test/api/lazy-workers.test.ts
   test/faults/lazy-foreign-segv.test.ts
+  test/api/atomics.test.ts
+  test/api/wait-async.test.ts
+  test/faults/shared-counters.test.ts
+  test/faults/shared-ping-pong.test.ts
+  test/faults/shared-wait-truncation.test.ts
+  test/api/locks.test.ts
+  test/cookbook/cookbook-ring-buffer.test.ts
 )
 
 npm ci --prefix "$here" --no-audit --no-fund </dev/null >/dev/null
