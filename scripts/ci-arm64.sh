@@ -33,6 +33,14 @@ SKIPPED=(
   reliability.test.ts          # long repeated runs of the race tests, which run here once
   lifecycle.test.ts            # 100,000 open/close cycles: RSS bound, no architecture-specific code
   runtime-loading.test.ts      # copies build/Release, which this copy lacks; the tarball stage loads the arm64 prebuild
+  # The parser recipes: third-party JavaScript (yauzl, hyparquet, PMTiles, Arrow) over the same
+  # copy, read and snapshot paths that the api and faults tiers run here; 6 of the stage's
+  # minutes. The ring-buffer recipe (atomics between processes) runs.
+  cookbook-yauzl.test.ts
+  cookbook-hyparquet.test.ts
+  cookbook-pmtiles.test.ts
+  cookbook-records.test.ts
+  cookbook-arrow.test.ts
 )
 # signal-chaining, lease-fallback and lease-release run here again. Each had
 # failed once under qemu (CONTRIBUTING.md, "qemu and arm64", and
