@@ -8,7 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
+#include <map>
 
 #include "futex_waits.h"
 #include "mapping_wrap.h"
@@ -36,7 +36,7 @@ struct AsyncWait {
 // Per environment (each worker has its own), on its JS thread only.
 struct Waits {
   napi_threadsafe_function results = nullptr;
-  std::unordered_map<uint32_t, AsyncWait*> pending;
+  std::map<uint32_t, AsyncWait*> pending;  // std::map: unordered_map's bucket array needs GLIBCXX_3.4.29 (glibc_floor.h)
   uint32_t next_id = 1;
   bool torn_down = false;
 };

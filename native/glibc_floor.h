@@ -32,6 +32,10 @@
 //     pidfd_*, ... (2.30 and later): call them with syscall(2). The symbol
 //     test fails when one of them creeps in.
 // fcntl64 (GLIBC_2.28, what fcntl is with a 64-bit off_t) is at the floor.
+// libstdc++ has a floor too (GLIBCXX 3.4.25): GCC 12's allocator calls
+// std::__throw_bad_array_new_length (GLIBCXX_3.4.29) for an array whose
+// length is known only at run time, as std::unordered_map's buckets are, so
+// the addon keeps its tables in std::map.
 #ifndef SAFE_MMAP_GLIBC_FLOOR_H_
 #define SAFE_MMAP_GLIBC_FLOOR_H_
 

@@ -46,7 +46,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
+#include <map>
 
 #include "mapping_wrap.h"
 
@@ -114,7 +114,7 @@ struct Waiter {
 };
 
 std::mutex table_mutex;
-std::unordered_map<uint32_t, std::shared_ptr<Waiter>> waiters;  // by id
+std::map<uint32_t, std::shared_ptr<Waiter>> waiters;  // by id; std::map: unordered_map's bucket array needs GLIBCXX_3.4.29 (glibc_floor.h)
 uint32_t next_id = 1;
 
 std::shared_ptr<Waiter> FindWaiter(uint32_t id) {

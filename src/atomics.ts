@@ -6,7 +6,7 @@
 // file's size like a read: a truncation is MappedFileTruncated, never a crash.
 import { AbortError, signalOf, whenClosed } from './async';
 import { binding, type NativeMapping } from './binding';
-import { MappedFileClosed, invalidArgValue, misaligned, notWaitable, outOfRange, readOnly } from './errors';
+import { MappedFileClosed, invalidArgType, invalidArgValue, misaligned, notWaitable, outOfRange, readOnly } from './errors';
 
 export type AtomicType = 'int32' | 'uint32' | 'bigint64' | 'biguint64';
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
@@ -43,10 +43,19 @@ function toWord32(value: unknown): number {
   return Number(value) >>> 0;  // ToNumber, then ToUint32: the bits Int32Array and Uint32Array store
 }
 
-// ToBigInt: a number is a TypeError (as BigInt64Array refuses it).
+// ToBigInt, as Atomics converts for BigInt64Array: a bigint, or a string or
+// boolean that BigInt() takes. Anything else (a number, undefined, a
+// non-numeric string) is the TypeError Atomics throws, with Node's code.
 function toBigIntValue(value: unknown): bigint {
-  if (typeof value === 'number') throw new TypeError(`Cannot convert ${value} to a BigInt`);
-  return BigInt(value as bigint | string | boolean);
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'string' || typeof value === 'boolean') {
+    try {
+      return BigInt(value);
+    } catch {
+      // falls through to the coded TypeError
+    }
+  }
+  throw invalidArgType('value', 'of type bigint', value);
 }
 
 function toWord64(value: unknown): bigint {
@@ -139,11 +148,12 @@ export class MappedAtomics<T extends number | bigint = number | bigint> {
       return new Promise<WaitResult>((resolve, reject) => {
         let settled = false;
         let unregister: (() => void) | undefined;
+        let onAbort: (() => void) | undefined;  // set once the wait is pending
         const finish = (): boolean => {
           if (settled) return false;
           settled = true;
           unregister?.();
-          signal?.removeEventListener('abort', onAbort);
+          if (onAbort) signal?.removeEventListener('abort', onAbort);
           return true;
         };
         const id = binding.waitAsync(this.#slot(), offset, expected, milliseconds, (end: number, error?: Error) => {
@@ -162,7 +172,7 @@ export class MappedAtomics<T extends number | bigint = number | bigint> {
           binding.cancelWait(id);
           reject(error);
         };
-        const onAbort = () => cancelWith(new AbortError(signal?.reason));
+        onAbort = () => cancelWith(new AbortError(signal?.reason));
         signal?.addEventListener('abort', onAbort, { once: true });
         unregister = this.#source[whenClosed](() => cancelWith(
           new MappedFileClosed({ path: this.#source.path, offset, length: 4 })));

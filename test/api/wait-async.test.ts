@@ -103,6 +103,8 @@ test('not-equal and timed-out, as Atomics.waitAsync\'s values; a timeout ends th
   const words = file.view().atomics('int32');
   words.store(0, 3);
   expect(await words.waitAsync(0, 2)).toBe('not-equal');
+  // An end at once with a live signal (the fuzz found a ReferenceError here).
+  expect(await words.waitAsync(0, 2, Infinity, { signal: new AbortController().signal })).toBe('not-equal');
   expect(await words.waitAsync(0, 3, 0)).toBe('timed-out');
   const started = process.hrtime.bigint();
   expect(await words.waitAsync(0, 3, 40)).toBe('timed-out');
