@@ -149,3 +149,21 @@ test('after close(), every operation throws MappedFileClosed', () => {
   }
   return expect(words.waitAsync(0, 0)).rejects.toMatchObject({ code: 'ERR_MAPPED_FILE_CLOSED' });
 });
+
+test('workers of one process, each with its own mapping of the file, lose no add either', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const ADDS = 100_000;
+  const workers = Array.from({ length: 3 }, () => new Worker(`
+    const { open } = require(${JSON.stringify(require.resolve('../../lib'))});
+    const { parentPort, workerData } = require('node:worker_threads');
+    const file = open(workerData, { mode: 'r+' });
+    const words = file.view().atomics('uint32');
+    for (let i = 0; i < ${ADDS}; i++) words.add(0, 1);
+    file.close();
+    parentPort.postMessage('done');`, { eval: true, workerData: file.path }));
+  const mine = file.view().atomics('uint32');
+  for (let i = 0; i < ADDS; i++) mine.add(0, 1);
+  await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('message', resolve))));
+  expect(mine.load(0)).toBe(4 * ADDS);
+  await Promise.all(workers.map((worker) => worker.terminate()));
+}, 120_000);
