@@ -2,12 +2,21 @@
   "targets": [
     {
       "target_name": "safe_mmap",
-      "sources": ["native/addon.cc", "native/change_watch.cc", "native/change_watch_bindings.cc", "native/async_waits.cc", "native/change_detector.cc", "native/copy_work.cc", "native/futex_waits.cc", "native/guard.cc", "native/js_errors.cc", "native/lazy_bindings.cc", "native/lazy_ranges.cc", "native/lease.cc", "native/lease_watcher.cc", "native/lease_policy.cc", "native/mapping.cc", "native/mapping_hints.cc", "native/mapping_reads.cc", "native/mapping_wrap.cc", "native/placement.cc", "native/record_locks.cc", "native/pool.cc", "native/search.cc", "native/shared_atomics.cc", "native/testing.cc"],
+      # The portable sources; each platform adds its own below (native/platform.h).
+      "sources": ["native/addon.cc", "native/change_detector.cc", "native/copy_work.cc", "native/js_errors.cc", "native/lazy_bindings.cc", "native/lease_policy.cc", "native/mapping.cc", "native/mapping_hints.cc", "native/mapping_reads.cc", "native/mapping_wrap.cc", "native/placement.cc", "native/pool.cc", "native/search.cc", "native/shared_atomics.cc", "native/testing.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-std=c++17", "-O2", "-fno-exceptions", "-fvisibility=hidden", "-Wall", "-Wextra"],
       "cflags_cc!": ["-fno-rtti"],
       "conditions": [
+        ["OS!='win'", {
+          "sources": ["native/platform_posix.cc", "native/guard.cc", "native/async_waits.cc", "native/change_watch.cc", "native/change_watch_bindings.cc", "native/futex_waits.cc", "native/lazy_ranges.cc", "native/lease.cc", "native/lease_watcher.cc", "native/record_locks.cc"]
+        }],
+        # Windows: built by scripts/prebuild.sh win32 with mingw-w64 (this list
+        # is what it compiles); MSVC builds from source are untested.
+        ["OS=='win'", {
+          "sources": ["native/win32/platform.cc", "native/win32/guard.cc", "native/win32/record_locks.cc", "native/win32/unsupported.cc"]
+        }],
         ["OS=='linux'", {
           # The glibc floor (native/glibc_floor.h): force-included first in
           # every source, so each new file is held to it; the stubs that held

@@ -20,7 +20,9 @@ const tier = (name) => ({
 
 /** @type {import('jest').Config} */
 module.exports = {
-  projects: ['api', 'faults', 'tooling', 'cookbook'].map(tier),
+  // test/windows: the Windows build's own tests, which run under Wine
+  // (scripts/ci-windows.sh) beside the other tiers' portable files.
+  projects: ['api', 'faults', 'tooling', 'cookbook', ...(process.platform === 'win32' ? ['windows'] : [])].map(tier),
   testTimeout: 120000,
   // Fault tests spawn processes and race truncations: one file at a time keeps
   // them from starving each other on a 2-core machine.

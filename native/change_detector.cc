@@ -3,53 +3,18 @@
 #include "change_detector.h"
 
 #include <cerrno>
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 namespace safe_mmap {
 
-// fstat by the system call, on every Linux. Called once per access in fstat
-// mode, so its cost is the mode's cost: glibc >= 2.33 implements fstat as
-// fstatat(fd, "", AT_EMPTY_PATH), and the kernel then reads and checks the
-// empty path from user memory, about 17 ns of a 165 ns call here; the old
-// fstat system call takes the descriptor alone. And glibc's fstat symbol is
-// GLIBC_2.33, above the floor (glibc_floor.h), with no older version to pin.
-// On x86-64 and aarch64 glibc's struct stat is the kernel's layout.
-int StatDescriptor(int fd, struct stat* st) {
-#if defined(__linux__)
-  return int(syscall(SYS_fstat, fd, st));
-#else
-  return fstat(fd, st);
-#endif
-}
-
-FileState FileStateOf(const struct stat& st) {
-#if defined(__APPLE__)
-  const int64_t change_time_ns = int64_t(st.st_ctimespec.tv_sec) * 1000000000 + st.st_ctimespec.tv_nsec;
-#else
-  const int64_t change_time_ns = int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
-#endif
-  return {uint64_t(st.st_size), change_time_ns};
-}
-
-int ReadFileState(int fd, FileState* state) {
-  struct stat st;
-  if (StatDescriptor(fd, &st) != 0) return errno;
-  *state = FileStateOf(st);
-  return 0;
-}
-
-void ChangeDetector::Start(int fd, const MapOptions& options, const FileState& state) {
-  fd_ = fd;
+void ChangeDetector::Start(FileHandle file, const MapOptions& options, const FileState& state) {
+  file_ = file;
   options_ = options;
   last_state_ = state;
   initial_state_ = state;
   // Read-only 'always' mappings only: a writable one holds the file open for
   // writing, which a lease forbids. The lease itself is taken once the file
   // is hot (TakeLeaseWhenHot), and its size read under it then.
-  if (options.mode == ValidationMode::kAlways && !options.writable && options.lease) lease_.Register(fd);
+  if (options.mode == ValidationMode::kAlways && !options.writable && options.lease) lease_.Register(file);
 }
 
 ValidationMethod ChangeDetector::method() const {
@@ -65,7 +30,7 @@ AccessResult ChangeDetector::ValidatedWithoutLease(uint64_t end, bool owner, Try
 
 AccessResult ChangeDetector::ClassifyFault(uint64_t end) const {
   FileState now;
-  if (int error_number = ReadFileState(fd_, &now)) return AccessResult::IOError(-1, error_number);
+  if (int error_number = ReadFileState(file_, &now)) return AccessResult::IOError(-1, error_number);
   if (now.size < end) return AccessResult::Truncated(now.size);
   return AccessResult::IOError(int64_t(now.size), 0);
 }
@@ -89,7 +54,7 @@ AccessResult ChangeDetector::Seqlocked(uint64_t end, FileState* known, TryWork t
   } else {
     // Nothing remembered, or it says the file is too short: look now (it may
     // have grown back), and never touch the memory when it really is.
-    if (int error_number = ReadFileState(fd_, &state)) return AccessResult::IOError(-1, error_number);
+    if (int error_number = ReadFileState(file_, &state)) return AccessResult::IOError(-1, error_number);
     if (known != nullptr) *known = state;
     if (state.size < end) return AccessResult::Truncated(state.size);
   }
@@ -97,7 +62,7 @@ AccessResult ChangeDetector::Seqlocked(uint64_t end, FileState* known, TryWork t
     const FileState before = state;
     const TryEnd tried = try_work(context);
     if (tried.how == TryEnd::kDeclined) return AccessResult::Ok();  // no answer: the caller goes another way
-    if (int error_number = ReadFileState(fd_, &state)) return AccessResult::IOError(-1, error_number);
+    if (int error_number = ReadFileState(file_, &state)) return AccessResult::IOError(-1, error_number);
     if (known != nullptr) *known = state;
     if (state.size < end) return AccessResult::Truncated(state.size);
     if (state == before) {
@@ -126,7 +91,7 @@ AccessResult ChangeDetector::Stable(uint64_t end, bool owner, TryWork try_work, 
   if (owner && lease_.registered()) TakeLeaseWhenHot();
   const TryEnd tried = try_work(context);
   FileState now;
-  if (int error_number = ReadFileState(fd_, &now)) return AccessResult::IOError(-1, error_number);
+  if (int error_number = ReadFileState(file_, &now)) return AccessResult::IOError(-1, error_number);
   if (!(now == initial_state_) || lease_.breaks() != 0) {
     changed_.store(true, std::memory_order_release);
     return AccessResult::Changed(int64_t(now.size));
@@ -164,7 +129,7 @@ void ChangeDetector::TakeLease(bool for_lazy) {
     return;
   }
   FileState state;
-  const bool read = ReadFileState(fd_, &state) == 0;
+  const bool read = ReadFileState(file_, &state) == 0;
   // The break changed nothing (a failed non-blocking open, a writer that did
   // not write): give the lease back at once and stay out of the way.
   if (step == LeasePolicy::Step::kCheckBreak &&

@@ -12,34 +12,15 @@
 // routes (mapping_reads.cc), which differ only in how one try ends.
 #pragma once
 
-#include <sys/stat.h>
-
 #include <atomic>
 #include <cstdint>
 
 #include "lease.h"
 #include "lease_policy.h"
 #include "mapping_types.h"
+#include "platform.h"
 
 namespace safe_mmap {
-
-// What fstat says about the file: equal states before and after some work
-// prove that no write(2), truncate(2) or ftruncate(2) happened in between
-// (ctime is fine-grained once queried on Linux >= 6.13, multigrain
-// timestamps).
-struct FileState {
-  uint64_t size = 0;
-  int64_t change_time_ns = 0;
-  bool operator==(const FileState& other) const {
-    return size == other.size && change_time_ns == other.change_time_ns;
-  }
-};
-
-// fstat by the system call (see change_detector.cc for why); 0 or -1/errno.
-int StatDescriptor(int fd, struct stat* st);
-FileState FileStateOf(const struct stat& st);
-// 0, or the errno of the fstat.
-int ReadFileState(int fd, FileState* state);
 
 // How one try of an access's work ended.
 struct TryEnd {
@@ -57,7 +38,7 @@ class ChangeDetector {
  public:
   // At Map: the mapping's own descriptor, its options and the file's state
   // it was sized at. Registers for a lease where one may be held.
-  void Start(int fd, const MapOptions& options, const FileState& state);
+  void Start(FileHandle file, const MapOptions& options, const FileState& state);
   // Releases the lease; before the descriptor is closed. Idempotent.
   void Stop() { lease_.Release(); }
   // Owner thread: the state a remap was sized at.
@@ -140,7 +121,7 @@ class ChangeDetector {
   // for_lazy: take it now if no back-off forbids, hot or not.
   void TakeLease(bool for_lazy);
 
-  int fd_ = -1;
+  FileHandle file_ = kNoFile;
   MapOptions options_ = {ValidationMode::kAlways, false, false, false, false, true};
   // Read-only 'always' mappings on a lease filesystem hold a read lease while
   // the file is hot. leased_size_ is the file's size when it was taken (0

@@ -16,6 +16,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "platform.h"
+
 namespace safe_mmap {
 
 enum class WaitEnd : int {
@@ -44,7 +46,7 @@ constexpr int64_t kWaitSliceMs = 250;
 // (the kernel reports EFAULT, which ends the wait like a truncation would
 // be classified: by the file's size).
 WaitResult WaitOnWord(const uint32_t* word, uint32_t expected, int64_t deadline_ns,
-                      const std::atomic<uint32_t>* cancel, int fd, uint64_t end);
+                      const std::atomic<uint32_t>* cancel, FileHandle fd, uint64_t end);
 
 // Wakes up to count waiters on word, in every process; returns how many, or
 // -errno (EFAULT: the page is not in the file any more).

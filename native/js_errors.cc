@@ -3,6 +3,7 @@
 #include "js_errors.h"
 
 #include "addon_state.h"
+#include "platform.h"
 
 namespace safe_mmap {
 namespace {
@@ -32,7 +33,7 @@ Napi::Value MakeAccessError(Napi::Env env, const std::string& path, ErrorRange r
        NumberOrUndefined(env, range.present, double(range.offset)),
        NumberOrUndefined(env, range.present, double(range.length)),
        NumberOrUndefined(env, result.file_size >= 0, double(result.file_size)),
-       Napi::Number::New(env, result.error_number)});
+       Napi::Number::New(env, JsErrno(result.error_number))});
 }
 
 void ThrowAccessError(Napi::Env env, const std::string& path, ErrorRange range,
@@ -46,7 +47,7 @@ void ThrowAccessError(Napi::Env env, const std::string& path, ErrorRange range,
 Napi::Value MakeSystemError(Napi::Env env, const std::string& path, const OsFailure& failure) {
   return StateOf(env)->make_error.Call(
       {Napi::Number::New(env, double(ErrorKind::kSystem)), Napi::String::New(env, path), env.Undefined(),
-       env.Undefined(), env.Undefined(), Napi::Number::New(env, failure.error_number),
+       env.Undefined(), env.Undefined(), Napi::Number::New(env, JsErrno(failure.error_number)),
        Napi::String::New(env, failure.syscall),
        failure.detail ? Napi::Value(Napi::String::New(env, failure.detail)) : env.Undefined()});
 }

@@ -55,19 +55,9 @@ std::atomic<uint64_t> live_bytes{0};
 std::atomic<uint64_t> swaps_done{0};
 std::atomic<int> next_free_hint{0};
 std::atomic<int> ranges_in_use{0};  // not kFree: the handlers skip their scan at 0
-std::atomic<size_t> page_size{0};
 volatile sig_atomic_t swap_enabled = 1;
 volatile sig_atomic_t write_protect_enabled = 1;
 std::atomic<uint64_t> minimum_bytes{kLazyMinimumBytes};
-
-size_t PageSize() {
-  size_t size = page_size.load(std::memory_order_relaxed);
-  if (size == 0) {
-    size = size_t(sysconf(_SC_PAGESIZE));
-    page_size.store(size, std::memory_order_relaxed);
-  }
-  return size;
-}
 
 uint64_t ParseLimit() {
   const char* value = getenv("SAFE_MMAP_LAZY_LIMIT_MB");

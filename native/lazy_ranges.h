@@ -32,6 +32,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "platform.h"
+
 namespace safe_mmap {
 
 // What checkSnapshot reports about a range.
@@ -62,7 +64,7 @@ uint64_t LazyLimitBytes();
 // for lease_slot (an index lease_slots.h knows). page_offset is page-aligned.
 // Returns the base, or nullptr with *id untouched: the limit, the table, or
 // the mmap (ENOMEM, vm.max_map_count) said no; the caller copies instead.
-uint8_t* MapLazyRange(int fd, uint64_t page_offset, uint64_t length, int lease_slot, LazyRangeId* id);
+uint8_t* MapLazyRange(FileHandle fd, uint64_t page_offset, uint64_t length, int lease_slot, LazyRangeId* id);
 
 // Undoes MapLazyRange when the lease moved before the range was vouched for
 // (a break the swapper may or may not have seen), or frees a range whose

@@ -22,6 +22,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "platform.h"
+
 namespace safe_mmap {
 
 struct LeaseSlot;  // lease.cc: a lock-free table entry the watcher can reach
@@ -40,7 +42,7 @@ class FileLease {
   // off (SAFE_MMAP_LEASE=0), its filesystem is on the allowlist (every
   // change to the inode goes through this kernel), the watcher runs and the
   // table has room. Takes no lease yet. false means fstat mode for good.
-  bool Register(int fd);
+  bool Register(FileHandle fd);
   // Takes the read lease now. false means fstat mode for now: EAGAIN
   // (someone has the file open for writing), EACCES (not the owner, no
   // CAP_LEASE), EINVAL, or a break that came in between.

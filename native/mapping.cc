@@ -4,10 +4,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "guard.h"
 #include "pages.h"
@@ -15,26 +11,15 @@
 namespace safe_mmap {
 namespace {
 
-const char* DescribeNonRegular(mode_t mode) {
-  if (S_ISDIR(mode)) return "is a directory";
-  if (S_ISFIFO(mode)) return "is a FIFO";
-  if (S_ISSOCK(mode)) return "is a socket";
-  if (S_ISCHR(mode)) return "is a character device";
-  if (S_ISBLK(mode)) return "is a block device";
-  return "is not a regular file";
-}
-
-// mmap of size bytes of fd as the options say; nullptr base for size 0.
-OsFailure MapRegion(int fd, uint64_t size, const MapOptions& options, uint8_t** base) {
-  *base = nullptr;
-  if (size == 0) return OsFailure::None();
-  if (size > SIZE_MAX) return OsFailure::Of(EFBIG, "mmap");
-  const int protection = PROT_READ | (options.writable ? PROT_WRITE : 0);
-  const int flags = MAP_SHARED | (options.populate ? MAP_POPULATE : 0);
-  void* address = mmap(nullptr, size_t(size), protection, flags, fd, 0);
-  if (address == MAP_FAILED) return OsFailure::Of(errno, "mmap");
-  *base = static_cast<uint8_t*>(address);
-  return OsFailure::None();
+const char* DescribeNonRegular(FileKind kind) {
+  switch (kind) {
+    case FileKind::kDirectory: return "is a directory";
+    case FileKind::kFifo: return "is a FIFO";
+    case FileKind::kSocket: return "is a socket";
+    case FileKind::kCharacterDevice: return "is a character device";
+    case FileKind::kBlockDevice: return "is a block device";
+    default: return "is not a regular file";
+  }
 }
 
 struct WorkCall {
@@ -55,31 +40,31 @@ void InvokeWork(void* call_pointer) {
 // the JS object that owns this mapping, so it cannot be collected meanwhile.
 FileMapping::~FileMapping() { Release(); }
 
-OsFailure FileMapping::Map(int fd, MapOptions options) {
-  struct stat st;
-  if (StatDescriptor(fd, &st) != 0) return OsFailure::Of(errno, "fstat");
+OsFailure FileMapping::Map(FileHandle file, MapOptions options) {
+  FileKind kind;
+  FileState state;
+  if (int error_number = ReadFileKind(file, &kind, &state)) return OsFailure::Of(error_number, kStatCall);
   // Only regular files have a size that means what mmap needs. Rejecting the
   // rest here also keeps FIFOs and devices from blocking or misbehaving.
-  if (!S_ISREG(st.st_mode)) {
-    return {S_ISDIR(st.st_mode) ? EISDIR : ENODEV, "mmap", DescribeNonRegular(st.st_mode)};
+  if (kind != FileKind::kRegular) {
+    return {kind == FileKind::kDirectory ? EISDIR : ENODEV, "mmap", DescribeNonRegular(kind)};
   }
   // Our own descriptor: the caller's came from fs.openSync, which Node tracks
   // (in a worker it closes its leftovers at exit), so the caller must close
   // that one itself and we must never close it. The lease goes on this one:
   // a break names it (si_fd), and it lives as long as the mapping.
-  const int own_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (own_fd < 0) return OsFailure::Of(errno, "fcntl");
-  fd_ = own_fd;
+  if (int error_number = DuplicateFile(file, &file_)) {
+    file_ = kNoFile;
+    return OsFailure::Of(error_number, "dup");
+  }
   options_ = options;
-  const FileState state = FileStateOf(st);
-  changes_.Start(fd_, options, state);
+  changes_.Start(file_, options, state);
   uint8_t* base;
-  OsFailure failure = MapRegion(fd_, state.size, options, &base);
+  OsFailure failure = MapFile(file_, state.size, options, &base);
   if (failure.error_number != 0) {
     Release();
     return failure;
   }
-  page_size_ = size_t(sysconf(_SC_PAGESIZE));
   region_.store(new Region{base, state.size}, std::memory_order_release);
   InstallFaultGuard();
   return OsFailure::None();
@@ -107,7 +92,7 @@ uint8_t* FileMapping::MapLazySnapshot(uint64_t offset, uint64_t length, LazyRang
   if (!changes_.LeaseForLazy(offset + length, &token)) return nullptr;
   const PageSpan pages = PagesHolding(region->base + offset, size_t(length), page_size_);
   const uint64_t page_offset = uint64_t(pages.start - region->base);
-  uint8_t* base = MapLazyRange(fd_, page_offset, pages.bytes, changes_.lease_slot(), id);
+  uint8_t* base = MapLazyRange(file_, page_offset, pages.bytes, changes_.lease_slot(), id);
   if (base == nullptr) return nullptr;
   // The lease held from before the mmap until after the registration: the
   // private mapping shows the file as it was, and any later break swaps it.
@@ -126,17 +111,17 @@ void FileMapping::Close() {
 void FileMapping::Release() {
   UnmapRetired();
   if (Region* region = region_.exchange(nullptr)) {
-    if (region->base != nullptr) munmap(region->base, size_t(region->size));
+    UnmapFile(region->base, region->size);
     delete region;
   }
   changes_.Stop();  // before close: a lease must never outlive its descriptor
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
+  if (file_ != kNoFile) CloseFile(file_);
+  file_ = kNoFile;
 }
 
 void FileMapping::UnmapRetired() {
   for (Region* region : retired_) {
-    if (region->base != nullptr) munmap(region->base, size_t(region->size));
+    UnmapFile(region->base, region->size);
     delete region;
   }
   retired_.clear();
@@ -144,9 +129,9 @@ void FileMapping::UnmapRetired() {
 
 OsFailure FileMapping::Remap() {
   FileState state;
-  if (int error_number = ReadFileState(fd_, &state)) return OsFailure::Of(error_number, "fstat");
+  if (int error_number = ReadFileState(file_, &state)) return OsFailure::Of(error_number, kStatCall);
   uint8_t* base;
-  OsFailure failure = MapRegion(fd_, state.size, options_, &base);
+  OsFailure failure = MapFile(file_, state.size, options_, &base);
   if (failure.error_number != 0) return failure;
   // A fresh mapping rather than mremap(MREMAP_MAYMOVE): a pool thread may be
   // copying from the old one, which must stay put until it is done.
@@ -159,7 +144,7 @@ OsFailure FileMapping::Remap() {
 AccessResult FileMapping::CurrentFileSize() const {
   if (closed()) return AccessResult::Closed();
   FileState state;
-  if (int error_number = ReadFileState(fd_, &state)) return AccessResult::IOError(-1, error_number);
+  if (int error_number = ReadFileState(file_, &state)) return AccessResult::IOError(-1, error_number);
   return AccessResult::Size(state.size);
 }
 
@@ -217,7 +202,7 @@ AccessResult FileMapping::AccessOnceForWrite(uint64_t offset, uint64_t length, M
     // end) or land in the zeros of the last page, as a write(2) racing the
     // truncate(2) could; the guard turns the first into kTruncated.
     FileState now;
-    if (int error_number = ReadFileState(fd_, &now)) return AccessResult::IOError(-1, error_number);
+    if (int error_number = ReadFileState(file_, &now)) return AccessResult::IOError(-1, error_number);
     if (now.size < offset + length) return AccessResult::Truncated(now.size);
   }
   if (RunWork(*region, offset, length, work, context)) return AccessResult::Ok();
@@ -230,7 +215,10 @@ const uint8_t* FileMapping::AddressFor(uint64_t offset, uint64_t length) const {
   return region != nullptr && length > 0 ? region->base + offset : nullptr;
 }
 
-int FileMapping::DuplicateDescriptor() const { return fcntl(fd_, F_DUPFD_CLOEXEC, 0); }
+FileHandle FileMapping::DuplicateDescriptor() const {
+  FileHandle copy;
+  return DuplicateFile(file_, &copy) == 0 ? copy : kNoFile;
+}
 
 void FileMapping::NoteOwnerAccess() {
   if (!closed()) changes_.NoteOwnerAccess();
@@ -238,7 +226,7 @@ void FileMapping::NoteOwnerAccess() {
 
 AccessResult FileMapping::PastTheMapping(const Region& region) const {
   FileState now;
-  if (int error_number = ReadFileState(fd_, &now)) return AccessResult::IOError(-1, error_number);
+  if (int error_number = ReadFileState(file_, &now)) return AccessResult::IOError(-1, error_number);
   return AccessResult::Truncated(std::min(now.size, region.size));
 }
 

@@ -42,9 +42,9 @@ class FileMapping {
   FileMapping(const FileMapping&) = delete;
   FileMapping& operator=(const FileMapping&) = delete;
 
-  // Maps the whole regular file open on fd (MAP_SHARED) and keeps a
-  // duplicate of fd; fd itself stays the caller's. An empty file maps nothing.
-  OsFailure Map(int fd, MapOptions options);
+  // Maps the whole regular file open as file (shared) and keeps a duplicate
+  // of the handle; file itself stays the caller's. An empty file maps nothing.
+  OsFailure Map(FileHandle file, MapOptions options);
 
   uint64_t mapped_size() const {
     const Region* region = region_.load(std::memory_order_acquire);
@@ -53,7 +53,7 @@ class FileMapping {
   bool writable() const { return options_.writable; }
   // The mapping's descriptor, -1 once closed. Owner thread only: the
   // synchronous wait, the record locks and a change watch (to reopen it).
-  int descriptor() const { return closed() ? -1 : fd_; }
+  FileHandle descriptor() const { return closed() ? kNoFile : file_; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   ValidationMethod validation_method() const { return changes_.method(); }
 
@@ -80,7 +80,7 @@ class FileMapping {
   AccessResult ClassifyFault(uint64_t end) const { return changes_.ClassifyFault(end); }
   // A duplicate of descriptor() for a thread that outlives the call
   // (close-on-exec; the caller closes it).
-  int DuplicateDescriptor() const;
+  FileHandle DuplicateDescriptor() const;
   // An asynchronous access is starting on the owning JS thread: it counts
   // toward taking the lease (lease_policy.h) as a synchronous one does,
   // since neither its fast path nor the pool may take a lease themselves.
@@ -199,10 +199,10 @@ class FileMapping {
   void Release();  // release the lease, munmap and close
   void UnmapRetired();
 
-  int fd_ = -1;
+  FileHandle file_ = kNoFile;
   std::atomic<Region*> region_{nullptr};
   std::vector<Region*> retired_;  // owner thread only
-  size_t page_size_ = 4096;
+  size_t page_size_ = PageSize();
   MapOptions options_ = {ValidationMode::kAlways, false, false, false, false, true};
   ChangeDetector changes_;
   std::atomic<bool> closed_{false};

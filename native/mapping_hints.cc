@@ -1,9 +1,9 @@
 // FileMapping's kernel hints (declared in mapping.h): Flush (msync), Advise
-// (madvise) and Residency (mincore). Plain system calls over the pages that
-// hold a range, run outside the guard; they add no state.
+// (madvise) and Residency (mincore), or their Windows counterparts
+// (platform.h). Plain system calls over the pages that hold a range, run
+// outside the guard; they add no state.
 #include <algorithm>
 #include <cerrno>
-#include <sys/mman.h>
 
 #include "mapping.h"
 #include "pages.h"
@@ -24,31 +24,14 @@ OsFailure FileMapping::Flush(uint64_t offset, uint64_t length) {
   const Region* region = RegionHolding(offset, length);
   PageSpan span;
   if (region == nullptr || !PagesOf(region->base, offset, length, page_size_, &span)) return OsFailure::None();
-  if (msync(span.start, span.bytes, MS_SYNC) != 0) return OsFailure::Of(errno, "msync");
-  return OsFailure::None();
+  return FlushMapped(file_, span.start, span.bytes);
 }
 
 OsFailure FileMapping::Advise(Advice advice, uint64_t offset, uint64_t length) {
-  int kernel_advice = MADV_NORMAL;
-  switch (advice) {
-    case Advice::kNormal: kernel_advice = MADV_NORMAL; break;
-    case Advice::kSequential: kernel_advice = MADV_SEQUENTIAL; break;
-    case Advice::kRandom: kernel_advice = MADV_RANDOM; break;
-    case Advice::kWillNeed: kernel_advice = MADV_WILLNEED; break;
-    case Advice::kDontNeed: kernel_advice = MADV_DONTNEED; break;
-    case Advice::kHugePage:
-#ifdef MADV_HUGEPAGE
-      kernel_advice = MADV_HUGEPAGE;
-      break;
-#else
-      return {EINVAL, "madvise", "hugepage advice is not supported here"};
-#endif
-  }
   const Region* region = RegionHolding(offset, length);
   PageSpan span;
   if (region == nullptr || !PagesOf(region->base, offset, length, page_size_, &span)) return OsFailure::None();
-  if (madvise(span.start, span.bytes, kernel_advice) != 0) return OsFailure::Of(errno, "madvise");
-  return OsFailure::None();
+  return AdviseMapped(span.start, span.bytes, advice);
 }
 
 OsFailure FileMapping::Residency(uint64_t offset, uint64_t length, uint64_t* pages,
@@ -58,8 +41,8 @@ OsFailure FileMapping::Residency(uint64_t offset, uint64_t length, uint64_t* pag
   const Region* region = RegionHolding(offset, length);
   PageSpan span;
   if (region == nullptr || !PagesOf(region->base, offset, length, page_size_, &span)) return OsFailure::None();
-  if (int error_number = CountResidentPages(span, page_size_, false, pages, resident)) {
-    return OsFailure::Of(error_number, "mincore");
+  if (int error_number = CountResidentPages(span.start, span.bytes, false, pages, resident)) {
+    return OsFailure::Of(error_number, kResidencyCall);
   }
   return OsFailure::None();
 }

@@ -4,29 +4,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <sys/mman.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include "mapping.h"
 #include "pages.h"
 
 namespace safe_mmap {
 namespace {
-
-// preadv2(RWF_NOWAIT) where the system has it (Linux; the semantics that
-// matter here, no readahead either, since 5.9); elsewhere EOPNOTSUPP, so
-// that callers take their other way.
-ssize_t ReadNoWait(int fd, uint8_t* destination, uint64_t length, uint64_t offset) {
-#if defined(__linux__) && defined(RWF_NOWAIT)
-  iovec into{destination, size_t(length)};
-  return preadv2(fd, &into, 1, off_t(offset), RWF_NOWAIT);
-#else
-  (void)fd, (void)destination, (void)length, (void)offset;
-  errno = EOPNOTSUPP;
-  return -1;
-#endif
-}
 
 void PlainCopy(uint8_t* mapped, size_t length, void* destination) {
   memcpy(destination, mapped, length);
@@ -41,7 +24,7 @@ bool FileMapping::RangeResident(uint64_t offset, uint64_t length) const {
   if (region == nullptr || region->base == nullptr) return false;
   uint64_t pages, resident;
   const PageSpan span = PagesHolding(region->base + offset, size_t(length), page_size_);
-  return CountResidentPages(span, page_size_, true, &pages, &resident) == 0 && resident == pages;
+  return CountResidentPages(span.start, span.bytes, true, &pages, &resident) == 0 && resident == pages;
 }
 
 AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, MappedWork work,
@@ -58,7 +41,7 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
   const bool checks_after = options_.mode == ValidationMode::kAlways;
   FileState before;
   if (!checks_after) {
-    if (int error_number = ReadFileState(fd_, &before)) return AccessResult::IOError(-1, error_number);
+    if (int error_number = ReadFileState(file_, &before)) return AccessResult::IOError(-1, error_number);
     end = std::min(end, before.size);
   }
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -76,7 +59,7 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
       // the file changed since the read began, it was such a race: read
       // again against what the file is now.
       FileState now;
-      if (int error_number = ReadFileState(fd_, &now)) return AccessResult::IOError(-1, error_number);
+      if (int error_number = ReadFileState(file_, &now)) return AccessResult::IOError(-1, error_number);
       if (now == before) return result;
       before = now;
       end = std::min(mapped_size(), now.size);
@@ -94,10 +77,10 @@ AccessResult FileMapping::AccessUpToEnd(uint64_t position, uint64_t length, Mapp
 
 namespace {
 
-// Reads [offset, offset + length) of fd into destination with pread (or
+// Reads [offset, offset + length) of the file into destination with pread (or
 // preadv2(RWF_NOWAIT) when no_wait is given), as far as the file goes.
 struct ReadTry {
-  int fd;
+  FileHandle file;
   uint64_t offset, length;
   uint8_t* destination;
   FileMapping::NoWait* no_wait;
@@ -107,19 +90,17 @@ TryEnd TryRead(void* pointer) {
   const ReadTry& read = *static_cast<const ReadTry*>(pointer);
   uint64_t done = 0;
   while (done < read.length) {
-    const ssize_t got =
-        read.no_wait != nullptr
-            ? ReadNoWait(read.fd, read.destination + done, read.length - done, read.offset + done)
-            : pread(read.fd, read.destination + done, size_t(read.length - done), off_t(read.offset + done));
-    if (got > 0) {
+    size_t got = 0;
+    const int error_number = ReadAt(read.file, read.destination + done, size_t(read.length - done),
+                                    read.offset + done, read.no_wait != nullptr, &got);
+    if (error_number == 0 && got > 0) {
       done += uint64_t(got);
-    } else if (got < 0 && errno == EINTR) {
-      continue;
-    } else if (got < 0 && read.no_wait != nullptr && (errno == EAGAIN || errno == EOPNOTSUPP)) {
-      *read.no_wait = errno == EAGAIN ? FileMapping::NoWait::kWouldBlock : FileMapping::NoWait::kUnsupported;
+    } else if (read.no_wait != nullptr && (error_number == EAGAIN || error_number == EOPNOTSUPP)) {
+      *read.no_wait =
+          error_number == EAGAIN ? FileMapping::NoWait::kWouldBlock : FileMapping::NoWait::kUnsupported;
       return {TryEnd::kDeclined, 0};
-    } else if (got < 0) {
-      return {TryEnd::kFaulted, errno};
+    } else if (error_number != 0) {
+      return {TryEnd::kFaulted, error_number};
     } else {
       return {TryEnd::kShort, 0};  // the end of the file came first
     }
@@ -159,7 +140,7 @@ AccessResult FileMapping::SnapshotInto(uint64_t offset, uint64_t length, uint8_t
   // writes them, in the kernel's copy as in readFileSync's. One madvise
   // fills them without a fault each; a kernel without it (before 5.14) says
   // EINVAL, and the copy faults them in as before.
-  PopulateForWriting(destination, size_t(length), page_size_);
+  PopulateForWriting(destination, size_t(length));
   return ReadValidated(offset, length, destination, nullptr, true);
 }
 
@@ -169,7 +150,7 @@ AccessResult FileMapping::ReadValidated(uint64_t offset, uint64_t length, uint8_
   // truncated and regrown between two pread calls could hand out the zeros
   // of the regrown hole. A short or failed read under the lease means the
   // file changed without a break or could not be read, as a fault does.
-  ReadTry read{fd_, offset, length, destination, no_wait};
+  ReadTry read{file_, offset, length, destination, no_wait};
   return changes_.Validated(offset + length, owner, [&] { return TryRead(&read); });
 }
 

@@ -39,7 +39,7 @@ MappingWrap::MappingWrap(const Napi::CallbackInfo& info)
   path_ = info[2].As<Napi::String>().Utf8Value();
   const int32_t flags = info[3].As<Napi::Number>().Int32Value();
   if (env.IsExceptionPending()) return;
-  if (ThrowIfFailed(env, path_, mapping_.Map(fd, {mode, (flags & kWritable) != 0,
+  if (ThrowIfFailed(env, path_, mapping_.Map(FileOfDescriptor(fd), {mode, (flags & kWritable) != 0,
                                                    (flags & kPopulate) != 0, (flags & kGrow) != 0,
                                                    (flags & kStable) != 0, (flags & kNoLease) == 0}))) {
     return;

@@ -59,9 +59,9 @@ class MappingWrap : public Napi::ObjectWrap<MappingWrap> {
   // what safety costs. Not part of the API; it can crash the process.
   Napi::Value RawCopyForBenchmark(const Arguments& info);
 
-  // The mapping's descriptor (-1 once closed), which a change watch reopens
+  // The mapping's descriptor (kNoFile once closed), which a change watch reopens
   // for a descriptor of its own (change_watch_bindings.cc).
-  int descriptor() const { return mapping_.descriptor(); }
+  FileHandle descriptor() const { return mapping_.descriptor(); }
 
  private:
   // true for a successful access; otherwise throws the matching JS error

@@ -1,8 +1,8 @@
 // Where an asynchronous access runs (placement.h): the calling thread's
 // per-turn budget and the residency answers it remembers.
 #include "placement.h"
+#include "platform.h"
 
-#include <dlfcn.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -27,7 +27,7 @@ std::atomic<uint64_t> pool_count{0};
 // after it goes to the pool, which costs one trip per budget.
 using MetricsInfo = int (*)(uv_loop_t*, uv_metrics_t*);
 const MetricsInfo metrics_info_symbol =
-    reinterpret_cast<MetricsInfo>(dlsym(RTLD_DEFAULT, "uv_metrics_info"));
+    reinterpret_cast<MetricsInfo>(HostSymbol("uv_metrics_info"));
 std::atomic<bool> loop_counter_usable{false};  // SetLoopCounterUsable, from JS
 
 // Per thread, so per environment (each worker has its own thread and loop).

@@ -1,6 +1,7 @@
 // The byte searches (search.h): a first-and-last-byte candidate filter,
 // vectorised on x86-64, confirmed by memcmp; forward and backward.
 #include "search.h"
+#include "platform.h"
 
 #include <cstring>
 
@@ -54,7 +55,7 @@ __attribute__((target("avx2"))) int64_t FirstMatchAvx2(const uint8_t* haystack, 
     }
   }
 rest:
-  const void* match = memmem(haystack + at, length - at, needle, needle_length);
+  const void* match = FindBytes(haystack + at, length - at, needle, needle_length);
   return match ? static_cast<const uint8_t*>(match) - haystack : kNotFound;
 }
 
@@ -100,7 +101,7 @@ int64_t FirstMatch(const uint8_t* haystack, size_t length, const uint8_t* needle
 #if defined(__x86_64__)
   if (kHasAvx2) return FirstMatchAvx2(haystack, length, needle, needle_length, from);
 #endif
-  const void* match = memmem(haystack + from, length - from, needle, needle_length);
+  const void* match = FindBytes(haystack + from, length - from, needle, needle_length);
   return match ? static_cast<const uint8_t*>(match) - haystack : kNotFound;
 }
 
@@ -108,7 +109,7 @@ int64_t FirstMatch(const uint8_t* haystack, size_t length, const uint8_t* needle
 int64_t LastMatch(const uint8_t* haystack, const uint8_t* needle, size_t needle_length,
                   size_t from) {
   if (needle_length == 1) {
-    const void* match = memrchr(haystack, needle[0], from + 1);
+    const void* match = FindByteBackward(haystack, needle[0], from + 1);
     return match ? static_cast<const uint8_t*>(match) - haystack : kNotFound;
   }
 #if defined(__x86_64__)
@@ -117,7 +118,7 @@ int64_t LastMatch(const uint8_t* haystack, const uint8_t* needle, size_t needle_
   // memrchr finds candidates for the first byte; worst case O(n * m) on
   // adversarial data (documented in docs/api.md).
   for (size_t limit = from + 1; limit > 0;) {
-    const void* candidate = memrchr(haystack, needle[0], limit);
+    const void* candidate = FindByteBackward(haystack, needle[0], limit);
     if (candidate == nullptr) return kNotFound;
     const size_t position = static_cast<const uint8_t*>(candidate) - haystack;
     if (memcmp(haystack + position + 1, needle + 1, needle_length - 1) == 0) return int64_t(position);

@@ -6,7 +6,9 @@
 // file's size like a read: a truncation is MappedFileTruncated, never a crash.
 import { AbortError, signalOf, whenClosed } from './async';
 import { binding, type NativeMapping } from './binding';
-import { MappedFileClosed, invalidArgType, invalidArgValue, misaligned, notWaitable, outOfRange, readOnly } from './errors';
+import {
+  MappedFileClosed, invalidArgType, invalidArgValue, misaligned, notWaitable, outOfRange, readOnly, unavailableOnPlatform,
+} from './errors';
 
 export type AtomicType = 'int32' | 'uint32' | 'bigint64' | 'biguint64';
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
@@ -199,7 +201,10 @@ export class MappedAtomics<T extends number | bigint = number | bigint> {
     return this.#source.native.slot;
   }
 
+  // wait, waitAsync and notify. Windows has no wait keyed by a file's page
+  // across processes (WaitOnAddress is per process): docs/platforms.md.
   #waitableOffset(index: unknown): number {
+    if (process.platform === 'win32') throw unavailableOnPlatform('MappedAtomics wait and notify');
     if (this.#width !== 4) {
       throw notWaitable(this.type);
     }

@@ -144,6 +144,11 @@ export function notWaitable(type: string): TypeError & { code: string } {
     'ERR_MAPPED_FILE_NOT_WAITABLE');
 }
 
+/** A feature this platform cannot give (docs/platforms.md), with Node's own code for that. */
+export function unavailableOnPlatform(what: string): Error & { code: string } {
+  return withCode(new Error(`${what} is not available on ${process.platform}`), 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM');
+}
+
 /** A start offset that is not a multiple of the element size, as new Int32Array(buffer, 2) refuses it. */
 export function misaligned(message: string): NodeStyleError {
   return withCode(new RangeError(message), 'ERR_INVALID_ARG_VALUE');

@@ -8,6 +8,7 @@ import { AbortError } from './async';
 import { binding, NativeChangeWatch } from './binding';
 import { invalidArgType } from './errors';
 import { validateInteger } from './validate';
+import { PolledChangeWatch } from './watch-poll';
 
 /**
  * Which mechanism saw the change first: 'lease', the break of our read lease
@@ -62,7 +63,7 @@ export class ChangeWatcher implements AsyncIterableIterator<ChangeEvent> {
   #timer: ReturnType<typeof setInterval> | undefined;
   #signal: AbortSignal | undefined;
   #unregisterClose: (() => void) | undefined;
-  #lastMethod: 'lease' | 'inotify' = 'inotify';
+  #lastMethod: 'lease' | 'inotify' | 'poll' = 'inotify';
   readonly #onAbort = () => this.#end(new AbortError(this.#signal?.reason));
 
   /** @internal Use file.watch(). */
@@ -74,7 +75,10 @@ export class ChangeWatcher implements AsyncIterableIterator<ChangeEvent> {
       this.#error = new AbortError(signal.reason);
       return;
     }
-    this.#native = new binding.ChangeWatch(file.slot, file.path, file.wantLease, () => this.#onChange());
+    // Windows has no native watch (native/win32/unsupported.cc): it polls.
+    this.#native = process.platform === 'win32'
+      ? new PolledChangeWatch(file.path, () => this.#onChange())
+      : new binding.ChangeWatch(file.slot, file.path, file.wantLease, () => this.#onChange());
     this.#lastMethod = this.method;
     // The poll never keeps the process alive by itself; a pending next() does
     // (through the threadsafe function), as fs.promises.watch's loop.
@@ -90,10 +94,12 @@ export class ChangeWatcher implements AsyncIterableIterator<ChangeEvent> {
    * again) its own read lease: a writer's open() or truncate() is reported
    * before its change can start. 'inotify' otherwise (leases off, a writable
    * mapping, a filesystem off the lease allowlist, another owner's file),
-   * with the fstat poll every `interval` ms beside it.
+   * with the fstat poll every `interval` ms beside it. 'poll' on Windows,
+   * where the stat poll is all there is.
    */
-  get method(): 'lease' | 'inotify' {
-    if (this.#native !== null) this.#lastMethod = this.#native.lease() === W.leaseNever ? 'inotify' : 'lease';
+  get method(): 'lease' | 'inotify' | 'poll' {
+    if (this.#native instanceof PolledChangeWatch) this.#lastMethod = 'poll';
+    else if (this.#native !== null) this.#lastMethod = this.#native.lease() === W.leaseNever ? 'inotify' : 'lease';
     return this.#lastMethod;
   }
 

@@ -3,7 +3,11 @@
 // process after safe-mmap installed its SIGSEGV handler (with the first lazy
 // snapshot). Not part of the package (test/support/test-module.h says how it
 // builds).
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <sys/mman.h>
+#endif
 
 #include "../test-module.h"
 
@@ -19,8 +23,13 @@ static napi_value ReadNull(napi_env env, napi_callback_info info) {
 // swap protection) in a page that is none of its ranges.
 static napi_value WriteReadOnly(napi_env env, napi_callback_info info) {
   (void)info;
+#if defined(_WIN32)
+  volatile char* page = VirtualAlloc(NULL, 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READONLY);
+  if (page == NULL) return Number(env, -1);
+#else
   volatile char* page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (page == (volatile char*)MAP_FAILED) return Number(env, -1);
+#endif
   page[100] = 1;
   return Number(env, page[100]);
 }
