@@ -22,8 +22,8 @@ extern const FileHandle kNoFile;
 // What the file's metadata says: equal states before and after some work
 // prove that no write, truncation or extension happened in between. Linux:
 // fstat's size and ctime (fine-grained once queried on Linux >= 6.13,
-// multigrain timestamps). Windows: EndOfFile and ChangeTime, in one
-// NtQueryInformationFile(FileAllInformation).
+// multigrain timestamps). Windows: EndOfFile and ChangeTime, asked of the
+// handle (two NtQueryInformationFile calls: win32/platform.cc says why).
 struct FileState {
   uint64_t size = 0;
   int64_t change_time_ns = 0;

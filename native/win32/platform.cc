@@ -24,17 +24,15 @@ __declspec(dllimport) HANDLE uv_get_osfhandle(int fd);
 __declspec(dllimport) int uv_translate_sys_error(int sys_errno);
 }
 
-// ntdll's, declared here: mingw's winternl.h lacks the information class.
-// FILE_ALL_INFORMATION's fixed part (FILE_BASIC_INFORMATION, then
-// FILE_STANDARD_INFORMATION...), then the file's name, which may not fit:
-// STATUS_BUFFER_OVERFLOW still fills the fixed part.
-struct AllInformation {
+// ntdll's, declared here: mingw's winternl.h lacks the information classes.
+struct BasicInformation {  // FILE_BASIC_INFORMATION
   LARGE_INTEGER creation_time, last_access_time, last_write_time, change_time;
   ULONG file_attributes;
+};
+struct StandardInformation {  // FILE_STANDARD_INFORMATION
   LARGE_INTEGER allocation_size, end_of_file;
   ULONG number_of_links;
   BOOLEAN delete_pending, directory;
-  uint8_t rest[256];  // index, EA size, access, position, mode, alignment, name
 };
 struct IoStatusBlock {
   union {
@@ -43,30 +41,37 @@ struct IoStatusBlock {
   };
   ULONG_PTR information;
 };
-constexpr int kFileAllInformation = 18;
-constexpr LONG kStatusBufferOverflow = LONG(0x80000005);
+constexpr int kFileBasicInformation = 4;
+constexpr int kFileStandardInformation = 5;
 extern "C" __declspec(dllimport) LONG WINAPI NtQueryInformationFile(HANDLE, IoStatusBlock*, void*, ULONG, int);
 extern "C" __declspec(dllimport) ULONG WINAPI RtlNtStatusToDosError(LONG status);
 
 int ErrnoOf(DWORD error) { return error == 0 ? 0 : -uv_translate_sys_error(int(error)); }
 int LastErrno() { return ErrnoOf(GetLastError()); }
 
-// One system call for the size and the change time, as fstat is on Linux
-// (GetFileInformationByHandleEx would take two). ChangeTime moves on every
-// write, truncation and extension, in 100 ns units. FileAllInformation
-// rather than the smaller FileNetworkOpenInformation: Wine answers the
-// latter from the file's *name* (a stat of its path), so after a rename it
-// said ENOENT, and after another file took the name it gave that file's
-// size (seen under Wine 8; by handle on Windows). FileAllInformation is
-// answered from the handle on both.
-int QueryAllInformation(HANDLE file, AllInformation* information) {
+int Query(HANDLE file, void* information, ULONG size, int information_class) {
   IoStatusBlock status{};
-  const LONG result = NtQueryInformationFile(file, &status, information, sizeof *information, kFileAllInformation);
-  return result < 0 && result != kStatusBufferOverflow ? ErrnoOf(RtlNtStatusToDosError(result)) : 0;
+  const LONG result = NtQueryInformationFile(file, &status, information, size, information_class);
+  return result < 0 ? ErrnoOf(RtlNtStatusToDosError(result)) : 0;
 }
 
-FileState StateOf(const AllInformation& information) {
-  return {uint64_t(information.end_of_file.QuadPart), int64_t(information.change_time.QuadPart) * 100};
+// The size and the change time, asked of the handle: EndOfFile, then
+// ChangeTime, which moves on every write, truncation and extension (100 ns
+// units). Two calls, read in that order, serve the seqlock as one fstat does:
+// a change between them leaves a ChangeTime that differs from the state
+// before the access. Not FileNetworkOpenInformation (both in one call):
+// Wine answers it from the file's *name*, so after a rename it said ENOENT,
+// and after another file took the name it gave that file's size. Nor
+// FileAllInformation (by handle, one call): under Wine it cost 18.5 us
+// against 2.3 + 2.2 us for these two (20,000 calls each, Wine 8 here).
+int QueryState(HANDLE file, FileState* state, bool* directory) {
+  StandardInformation standard;
+  BasicInformation basic;
+  if (int error_number = Query(file, &standard, sizeof standard, kFileStandardInformation)) return error_number;
+  if (int error_number = Query(file, &basic, sizeof basic, kFileBasicInformation)) return error_number;
+  *state = {uint64_t(standard.end_of_file.QuadPart), int64_t(basic.change_time.QuadPart) * 100};
+  if (directory != nullptr) *directory = standard.directory != 0;
+  return 0;
 }
 
 // Windows 8's, looked up: absent from older systems and some Wine builds.
@@ -118,10 +123,7 @@ int DuplicateFile(FileHandle file, FileHandle* copy) {
 void CloseFile(FileHandle file) { CloseHandle(file); }
 
 int ReadFileState(FileHandle file, FileState* state) {
-  AllInformation information;
-  if (int error_number = QueryAllInformation(file, &information)) return error_number;
-  *state = StateOf(information);
-  return 0;
+  return QueryState(file, state, nullptr);
 }
 
 int ReadFileKind(FileHandle file, FileKind* kind, FileState* state) {
@@ -131,10 +133,9 @@ int ReadFileKind(FileHandle file, FileKind* kind, FileState* state) {
     case FILE_TYPE_CHAR: *kind = FileKind::kCharacterDevice; return 0;
     default: *kind = FileKind::kOther; return 0;
   }
-  AllInformation information;
-  if (int error_number = QueryAllInformation(file, &information)) return error_number;
-  *kind = information.directory ? FileKind::kDirectory : FileKind::kRegular;
-  *state = StateOf(information);
+  bool directory = false;
+  if (int error_number = QueryState(file, state, &directory)) return error_number;
+  *kind = directory ? FileKind::kDirectory : FileKind::kRegular;
   return 0;
 }
 

@@ -93,6 +93,16 @@ test('npm pack makes a tarball that installs into an empty project and works fro
       expect(machine(file)).toBe(elfMachine);
       expect(aboveFloor(file)).toEqual([]);
     }
+    // The Windows prebuild (cross-built with mingw-w64): a PE x64 DLL that needs
+    // nothing a Windows machine lacks, node.exe's exports and system DLLs only.
+    run('tar', ['-xzf', tarball, '-C', unpacked, 'package/prebuilds/win32-x64'], { cwd: work });
+    const windows = join(unpacked, 'package', 'prebuilds', 'win32-x64', 'safe-mmap.node');
+    expect(entries).toContain('package/prebuilds/win32-x64/safe-mmap.node');
+    const headers = run('x86_64-w64-mingw32-objdump', ['-p', windows], { cwd: work });
+    expect(headers).toContain('file format pei-x86-64');
+    expect(headers).toMatch(/\] napi_register_module_v1/);
+    const imports = [...headers.matchAll(/DLL Name: (\S+)/g)].map((match) => match[1].toLowerCase()).sort();
+    expect(imports).toEqual(['kernel32.dll', 'msvcrt.dll', 'node.exe', 'ntdll.dll']);
   }
   expect(entries.filter((entry) => /^package\/native\/[^/]+\.cc$/.test(entry)).length).toBeGreaterThan(0);
   expect(entries.filter((entry) => /^package\/(test|src|demo|node_modules|build)\//.test(entry))).toEqual([]);
