@@ -100,9 +100,10 @@ test("watch() polls: another process's change arrives as a 'poll' event with the
   expect(watcher.method).toBe('poll');
   const child = spawn(process.execPath, ['-e', `require('fs').appendFileSync(${JSON.stringify(path)}, Buffer.alloc(100))`],
     { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.on('exit', resolve));  // before any await: it may end first
   const event = await watcher.next();
   expect(event.value).toEqual({ kind: 'change', size: 4196, method: 'poll' });
-  await new Promise((resolve) => child.on('exit', resolve));
+  expect(await exited).toBe(0);
   await watcher.return();
   file.close();
 });
