@@ -2,17 +2,30 @@
 // open-file-description locks (fcntl F_OFD_SETLK) on the mapping's own
 // descriptor, so that they belong to the MappedFile: closing some other
 // descriptor of the file leaves them alone, as it would not a classic POSIX
-// lock. A lock that has to wait does so on a small thread of its own
-// (native/record_locks.cc), never on the pool; this module keeps the file's
-// held locks and pending waits so that close() can settle them.
+// lock. On Windows, LockFileEx on the mapping's handle, with the differences
+// that native/win32/record_locks.cc lists (no merging: each lock is unlocked
+// by its own range). A lock that has to wait does so on a small thread of its
+// own (native/record_locks.cc), never on the pool; this module keeps the
+// file's held locks and pending waits so that close() can settle them.
 import { constants as osConstants } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
 import { AbortError, disposeSymbol, signalOf, whenClosed } from './async';
 import { binding } from './binding';
 import { invalidArgType, MappedFileClosed, readOnly, systemError } from './errors';
 import type { MappedFile } from './file';
 import { validateInteger } from './validate';
 
-const { EAGAIN, EBADF, ECANCELED } = osConstants.errno;
+// The errnos the addon returns, as getSystemErrorMap() (and systemError)
+// knows them: libuv's. On Linux they are the kernel's, os.constants.errno's
+// too; on Windows libuv's own (EAGAIN 4088), where os.constants.errno holds
+// the C runtime's (EAGAIN 11).
+function errnoNamed(code: 'EAGAIN' | 'EBADF' | 'ECANCELED'): number {
+  for (const [errno, [name]] of getSystemErrorMap?.() ?? []) if (name === code) return -errno;
+  return osConstants.errno[code];  // a runtime without the map
+}
+const [EAGAIN, EBADF, ECANCELED] = (['EAGAIN', 'EBADF', 'ECANCELED'] as const).map(errnoNamed);
+// The system call that lockRange makes, for messages.
+const LOCK_CALL = process.platform === 'win32' ? 'LockFileEx' : 'fcntl';
 
 export interface LockOptions {
   /** true: a shared (read) lock, F_RDLCK; false (default): exclusive, F_WRLCK, which needs mode 'r+' or 'w+'. */
@@ -55,6 +68,7 @@ export class RecordLock {
    * Releases the range (F_UNLCK). Idempotent, and a no-op after the file's
    * close(). Locks of one MappedFile merge as fcntl's do: this releases the
    * whole range even where another RecordLock of the same file overlaps it.
+   * On Windows locks do not merge: this releases this lock alone.
    */
   unlock(): void {
     const owner = this.#owner;
@@ -110,7 +124,7 @@ class FileLocks {
     this.#untrackIfIdle();
     if (this.file.closed) return;
     const error = binding.unlockRange(this.file.native.slot, lock.offset, nativeLength(lock.length));
-    if (error !== 0) throw systemError(error, 'fcntl', this.file.path);
+    if (error !== 0) throw systemError(error, LOCK_CALL, this.file.path);
   }
 
   wait(offset: number, length: number, shared: boolean, signal: AbortSignal | undefined): Promise<RecordLock> {
@@ -154,14 +168,18 @@ class FileLocks {
     });
   }
 
-  // close(), before the unmap: every wait is cancelled first, then the whole
-  // file unlocked, so that a grant racing the cancel is released either by
-  // this unlock or by the waiting thread itself (native/record_locks.cc).
+  // close(), before the unmap: every wait is cancelled first, then each held
+  // lock unlocked by its own range (Windows unlocks nothing else), then the
+  // whole file (Linux), so that a grant racing the cancel is released either
+  // by this unlock, by the waiting thread itself, or on Windows by the close
+  // of the file's last handle (native/record_locks.cc, win32/record_locks.cc).
   // The waits reject with MappedFileClosed once their threads have stopped.
   #close(): void {
     this.#unregister = undefined;
     for (const pending of this.#waits) pending.cancel('closed');
-    binding.unlockRange(this.file.native.slot, 0, 0);
+    const { slot } = this.file.native;
+    for (const lock of this.#held) binding.unlockRange(slot, lock.offset, nativeLength(lock.length));
+    binding.unlockRange(slot, 0, 0);
     for (const lock of this.#held) lock[forget]();
     this.#held.clear();
   }
@@ -188,10 +206,10 @@ function lockError(file: MappedFile, errno: number, offset: number, length: numb
   if (errno === EBADF) return readOnly(file.path, 'to take an exclusive lock');
   if (errno === EAGAIN) {
     const range = length === Infinity ? `from byte ${offset} on` : `bytes ${offset} to ${offset + length - 1}`;
-    return systemError(errno, 'fcntl', file.path, `resource temporarily unavailable: ${range} locked by another holder`);
+    return systemError(errno, LOCK_CALL, file.path, `resource temporarily unavailable: ${range} locked by another holder`);
   }
   if (errno === ECANCELED) return new AbortError();
-  return systemError(errno, 'fcntl', file.path);
+  return systemError(errno, LOCK_CALL, file.path);
 }
 
 /** file.lock(offset, length, options): see MappedFile.lock and docs/api.md, "Record locks". */

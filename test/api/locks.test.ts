@@ -2,14 +2,24 @@
 // processes, wait on a thread of their own (never the event loop or the
 // pool), cancel on abort and close(), and survive the close of an unrelated
 // descriptor of the same file. The other process is test/support/lock-child.js.
+// On Windows they are LockFileEx locks, which differ (native/win32/record_locks.cc):
+// the tests of Linux's semantics do not run there, and some of Windows's own do.
 import { closeSync, openSync, promises as fsPromises, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { AbortError, MappedFile, MappedFileClosed, open, RecordLock } from '../../src';
+import { binding } from '../../src/binding';
 import { blockedLockWaiters } from '../support/proc-locks';
 import { LockChild, startLockChild } from '../support/processes';
 import { useTempDir } from '../support/temp-dir';
 
 const dir = useTempDir();
 jest.setTimeout(60_000);
+
+const onWindows = process.platform === 'win32';
+// What only Linux has: OFD semantics (a classic POSIX lock's pitfalls, merging)
+// and /proc/locks.
+const posixOnly = onWindows ? test.skip : test;
+// What only Windows locks do: no merging, the file's own locks conflicting.
+const windowsOnly = onWindows ? test : test.skip;
 
 // `promise`, or a rejection when it has not settled after `ms`: a cancel that
 // never reaches the waiting thread leaves its lock() pending for good.
@@ -22,7 +32,14 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 // Resolves once the kernel lists `count` blocked lock requests on `path`.
+// Windows lists none (no /proc/locks), and has nothing to wait for: lock()
+// started its polling thread before it returned, its first try having
+// failed; this lets a few of the threads' polls pass.
 async function blockedWaitersReach(path: string, count: number): Promise<void> {
+  if (onWindows) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return;
+  }
   const giveUpAt = Date.now() + 10_000;
   while (blockedLockWaiters(path) < count) {
     if (Date.now() > giveUpAt) throw new Error(`only ${blockedLockWaiters(path)} of ${count} waiters blocked`);
@@ -80,7 +97,8 @@ test('a lock held by another process excludes, { wait: false } rejects with EAGA
   await holder.printed('locked');
   const file = mapped(path);
   await expect(file.lock(50, 10, { wait: false })).rejects.toMatchObject({
-    code: 'EAGAIN', errno: expect.any(Number), syscall: 'fcntl', message: expect.stringContaining("bytes 50 to 59"),
+    code: 'EAGAIN', errno: expect.any(Number), syscall: onWindows ? 'LockFileEx' : 'fcntl',
+    message: expect.stringContaining("bytes 50 to 59"),
   });
   // Outside the held range, and shared locks beside each other, are granted at once.
   const beside = await file.lock(100, 50, { wait: false });
@@ -115,7 +133,7 @@ test('an abort rejects a waiting lock with AbortError, and leaves the range unlo
   const error = await within(waiting, 2000, 'the aborted lock').catch((caught: unknown) => caught);
   expect(error).toBeInstanceOf(AbortError);
   expect(error).toMatchObject({ code: 'ABORT_ERR', cause: reason });
-  expect(blockedLockWaiters(path)).toBe(0);
+  if (!onWindows) expect(blockedLockWaiters(path)).toBe(0);
   // Nothing of ours is left on the range once the holder goes.
   holder.release();
   await holder.exited;
@@ -149,7 +167,23 @@ test('close() releases the locks held, letting a waiting process through, and re
   await expect(file.lock(0, 1)).rejects.toBeInstanceOf(MappedFileClosed);
 });
 
-test('closing an unrelated descriptor of the same file keeps the lock', async () => {
+test('close() also releases a lock granted behind the RecordLocks\' back (a grant racing the cancel)', async () => {
+  const path = dir.file('unknown-grant', Buffer.alloc(4096));
+  const file = mapped(path);
+  await file.lock(0, 10);  // close() has something to settle
+  // What a waiting thread's grant that the cancel missed leaves: a lock no
+  // RecordLock records. Linux: close()'s whole-file unlock releases it;
+  // Windows: the close of the file's last handle.
+  expect(binding.lockRange(file.native.slot, 500, 10, false)).toBe(0);
+  file.close();
+  const tryer = child(['try', path, '500', '10']);
+  await tryer.exited;
+  expect(tryer.lines()).toEqual(['locked']);
+});
+
+// POSIX only: Windows refuses reads of a locked range through another handle
+// (mandatory locking); its own case is below.
+posixOnly('closing an unrelated descriptor of the same file keeps the lock', async () => {
   const path = dir.file('unrelated', Buffer.alloc(4096));
   const file = mapped(path);
   const lock = await file.lock(0, 64);
@@ -254,4 +288,50 @@ test('bad arguments give the documented errors', async () => {
   const tryer = child(['try', path, '0', 'Infinity']);
   await tryer.exited;
   expect(tryer.lines()).toEqual(['locked']);
+});
+
+windowsOnly('Windows: closing another handle of the file keeps the lock', async () => {
+  const path = dir.file('unrelated-win', Buffer.alloc(4096));
+  const file = mapped(path);
+  const lock = await file.lock(0, 64);
+  // Outside the range: Windows fails ReadFile on a locked range through another
+  // handle (mandatory locking; Wine does not).
+  const fd = openSync(path, 'r');
+  expect(readSync(fd, Buffer.alloc(16), 0, 16, 100)).toBe(16);
+  closeSync(fd);
+  const tryer = child(['try', path, '0', '64']);
+  await tryer.exited;
+  expect(tryer.lines()).toEqual(['EAGAIN']);
+  lock.unlock();
+  const after = child(['try', path, '0', '64']);
+  await after.exited;
+  expect(after.lines()).toEqual(['locked']);
+});
+
+windowsOnly("Windows: a file's locks do not merge; its exclusive ones conflict with its own, shared ones stack", async () => {
+  const path = dir.file('no-merge', Buffer.alloc(4096));
+  const file = mapped(path);
+  // Linux would merge these two; on Windows the second waits for the first.
+  const first = await file.lock(0, 10);
+  await expect(file.lock(5, 10, { wait: false })).rejects.toMatchObject({ code: 'EAGAIN', syscall: 'LockFileEx' });
+  // A shared lock may overlap the same file's exclusive one.
+  (await file.lock(5, 10, { shared: true, wait: false })).unlock();
+  const second = file.lock(5, 10);
+  first.unlock();
+  (await within(second, 5000, 'the second lock')).unlock();
+  // Two shared locks of one range: unlocking one leaves the other (Linux
+  // would release the range).
+  const one = await file.lock(0, 10, { shared: true, wait: false });
+  const two = await file.lock(0, 10, { shared: true, wait: false });
+  one.unlock();
+  const tryer = child(['try', path, '0', '10']);
+  await tryer.exited;
+  expect(tryer.lines()).toEqual(['EAGAIN']);
+  // close() unlocks each held lock by its range, the Infinity one included.
+  await file.lock(100, Infinity);
+  file.close();
+  expect(two.locked).toBe(false);
+  const after = child(['try', path, '0', 'Infinity']);
+  await after.exited;
+  expect(after.lines()).toEqual(['locked']);
 });
