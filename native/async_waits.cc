@@ -12,6 +12,7 @@
 
 #include "futex_waits.h"
 #include "mapping_wrap.h"
+#include "quiet_threads.h"
 #include "shared_atomics.h"
 
 namespace safe_mmap {
@@ -147,20 +148,9 @@ Napi::Value MappingWrap::WaitAsync(const Arguments& info) {
   wait->results = waits->results;
   napi_create_reference(env, info[3], 1, &wait->callback);
   napi_acquire_threadsafe_function(waits->results);
-  pthread_attr_t attributes;
-  pthread_attr_init(&attributes);
-  pthread_attr_setstacksize(&attributes, 64 * 1024);
-  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-  // The thread blocks every signal (it inherits the mask set here): no
-  // process-directed signal should land on a sleeping waiter.
-  sigset_t all, previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
-  pthread_t thread;
-  const int started = pthread_create(&thread, &attributes, RunAsyncWait, wait);
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  pthread_attr_destroy(&attributes);
-  if (started != 0) {
+  // The thread blocks every signal (quiet_threads.h): no process-directed
+  // signal should land on a sleeping waiter.
+  if (StartQuietThread(RunAsyncWait, wait, 64 * 1024) != 0) {
     napi_release_threadsafe_function(waits->results, napi_tsfn_release);
     napi_delete_reference(env, wait->callback);
     close(fd);

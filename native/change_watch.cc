@@ -25,13 +25,15 @@
 #include <vector>
 
 #include "lease_slots.h"  // LeaseSignal() only: the watch's leases are its own
+#include "process_once.h"
+#include "quiet_threads.h"
 
 namespace safe_mmap {
 namespace {
 
 constexpr uint32_t kInotifyMask = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF;
 
-std::atomic<int> thread_state{0};  // 0 none, 1 starting, 2 running, 3 failed
+ProcessOnce thread_once;
 std::atomic<pid_t> thread_tid{0};
 std::atomic<bool> hold_enabled{true};
 std::atomic<uint64_t> alive{0};
@@ -193,14 +195,10 @@ void* WatchChanges(void*) {
 }
 
 // Starts the thread once per process (as lease_watcher.cc's WatcherRunning).
-// It blocks every signal (inherited from the mask set here) and reads its own
-// from the signalfd. It outlives every environment (-z nodelete).
+// It blocks every signal (quiet_threads.h) and reads its own from the
+// signalfd. It outlives every environment (-z nodelete).
 bool ThreadRunning() {
-  int state = thread_state.load(std::memory_order_acquire);
-  if (state == 2) return true;
-  if (state == 3) return false;
-  int expected = 0;
-  if (thread_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+  return thread_once.Run([] {
     sigset_t lease_signals;
     sigemptyset(&lease_signals);
     sigaddset(&lease_signals, LeaseSignal());
@@ -208,24 +206,11 @@ bool ThreadRunning() {
     event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     signal_fd = signalfd(-1, &lease_signals, SFD_NONBLOCK | SFD_CLOEXEC);
-    bool started = false;
-    if (event_fd >= 0 && inotify_fd >= 0 && signal_fd >= 0) {
-      sigset_t all, previous;
-      sigfillset(&all);
-      pthread_sigmask(SIG_SETMASK, &all, &previous);
-      pthread_t thread;
-      started = pthread_create(&thread, nullptr, WatchChanges, nullptr) == 0;
-      pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-      if (started) {
-        pthread_detach(thread);
-        while (thread_tid.load(std::memory_order_acquire) == 0) sched_yield();
-      }
-    }
-    thread_state.store(started ? 2 : 3, std::memory_order_release);
-    return started;
-  }
-  while ((state = thread_state.load(std::memory_order_acquire)) == 1) sched_yield();
-  return state == 2;
+    if (event_fd < 0 || inotify_fd < 0 || signal_fd < 0) return false;
+    if (StartQuietThread(WatchChanges, nullptr, 0) != 0) return false;
+    while (thread_tid.load(std::memory_order_acquire) == 0) sched_yield();
+    return true;
+  });
 }
 
 }  // namespace

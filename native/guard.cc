@@ -52,6 +52,7 @@
 #include "guard.h"
 
 #include "lazy_ranges.h"
+#include "process_once.h"
 
 #include <csetjmp>
 #include <csignal>
@@ -88,15 +89,11 @@ __attribute__((tls_model("initial-exec"))) thread_local GuardFrame* volatile
 // The actions installed before ours, each called for what we do not claim.
 struct sigaction previous_bus_action;
 struct sigaction previous_segv_action;
-std::atomic<int> segv_install_state{0};  // as install_state, for SIGSEGV
 // Installation happens once per process, from whichever environment loads
 // first, and the handler stays for good (the library is never unloaded: -z
-// nodelete in binding.gyp). A plain atomic flag rather than std::call_once:
-// call_once pulls in pthread_once, whose glibc >= 2.34 symbol version would
-// raise the glibc floor of the prebuilds; the load of an addon is serialised
-// by Node anyway per thread, and the compare-exchange settles races between
-// workers.
-std::atomic<int> install_state{0};  // 0 not yet, 1 installing, 2 done
+// nodelete in binding.gyp).
+ProcessOnce install_once;
+ProcessOnce segv_install_once;  // the same, for SIGSEGV
 int install_error = 0;
 volatile sig_atomic_t guard_enabled = 1;
 volatile sig_atomic_t resume_through_sigreturn = SAFE_MMAP_RESUME_THROUGH_SIGRETURN;
@@ -217,37 +214,21 @@ void InstallHandler() {
 }  // namespace
 
 int InstallFaultGuard() {
-  int state = install_state.load(std::memory_order_acquire);
-  if (state == 2) return install_error;
-  int expected = 0;
-  if (install_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+  install_once.Run([] {
     InstallHandler();
-    install_state.store(2, std::memory_order_release);
-    return install_error;
-  }
-  // Another thread is installing: it takes a single sigaction call.
-  while (install_state.load(std::memory_order_acquire) != 2) {
-  }
+    return install_error == 0;
+  });
   return install_error;
 }
 
 bool InstallWriteFaultHandler() {
-  int state = segv_install_state.load(std::memory_order_acquire);
-  if (state == 2) return true;
-  if (state == 3) return false;
-  int expected = 0;
-  if (segv_install_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+  return segv_install_once.Run([] {
     struct sigaction action = {};
     action.sa_sigaction = HandleSigsegv;
     action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&action.sa_mask);
-    const bool installed = sigaction(SIGSEGV, &action, &previous_segv_action) == 0;
-    segv_install_state.store(installed ? 2 : 3, std::memory_order_release);
-    return installed;
-  }
-  while ((state = segv_install_state.load(std::memory_order_acquire)) == 1) {
-  }
-  return state == 2;
+    return sigaction(SIGSEGV, &action, &previous_segv_action) == 0;
+  });
 }
 
 void SetGuardEnabledForTesting(bool enabled) { guard_enabled = enabled ? 1 : 0; }

@@ -14,6 +14,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "process_once.h"
+#include "quiet_threads.h"
 #include "lease.h"
 #include "lazy_ranges.h"
 #include "lease_slots.h"
@@ -36,7 +38,7 @@ std::atomic<bool> epoch_check_enabled{true};
 
 namespace {
 
-std::atomic<int> watcher_state{0};  // 0 none, 1 starting, 2 running, 3 failed
+ProcessOnce watcher_once;
 std::atomic<pid_t> watcher_tid{0};
 int break_time_fd = -1;  // /proc/sys/fs/lease-break-time, opened by the starter
 std::atomic<bool> watcher_paused{false};  // test hook: a watcher that does not run
@@ -178,39 +180,21 @@ void ReleaseAllAtExit() {
 
 pid_t WatcherTid() { return watcher_tid.load(std::memory_order_acquire); }
 
-// Starts the watcher once per process. The thread blocks every signal (it
-// inherits the mask set here): it takes its own with sigtimedwait, and no
-// process-directed signal should land on it. It outlives every environment,
+// Starts the watcher once per process. The thread blocks every signal
+// (quiet_threads.h): it takes its own with sigtimedwait. It outlives every environment,
 // which is why the library is linked -z nodelete (binding.gyp): Node unloads
 // an addon that only a worker loaded when that worker exits.
 bool WatcherRunning() {
-  int state = watcher_state.load(std::memory_order_acquire);
-  if (state == 2) return true;
-  if (state == 3) return false;
-  int expected = 0;
-  if (watcher_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+  return watcher_once.Run([] {
     break_time_fd = open("/proc/sys/fs/lease-break-time", O_RDONLY | O_CLOEXEC);
-    bool started = false;
-    if (break_time_fd >= 0) {
-      ReadBreakTime();
-      drained_at_ms.store(CoarseMilliseconds(), std::memory_order_release);
-      sigset_t all, previous;
-      sigfillset(&all);
-      pthread_sigmask(SIG_SETMASK, &all, &previous);
-      pthread_t thread;
-      started = pthread_create(&thread, nullptr, WatchLeases, nullptr) == 0;
-      pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-      if (started) {
-        pthread_detach(thread);
-        while (watcher_tid.load(std::memory_order_acquire) == 0) sched_yield();
-        atexit(ReleaseAllAtExit);
-      }
-    }
-    watcher_state.store(started ? 2 : 3, std::memory_order_release);
-    return started;
-  }
-  while ((state = watcher_state.load(std::memory_order_acquire)) == 1) sched_yield();
-  return state == 2;
+    if (break_time_fd < 0) return false;
+    ReadBreakTime();
+    drained_at_ms.store(CoarseMilliseconds(), std::memory_order_release);
+    if (StartQuietThread(WatchLeases, nullptr, 0) != 0) return false;
+    while (watcher_tid.load(std::memory_order_acquire) == 0) sched_yield();
+    atexit(ReleaseAllAtExit);
+    return true;
+  });
 }
 
 void SetLeaseWatcherPausedForTesting(bool paused) {

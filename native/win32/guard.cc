@@ -32,6 +32,7 @@
 // reads the TEB and allocates nothing; it does reset the thread's last
 // error, which the handler puts back for the faults it does not claim.
 #include "../guard.h"
+#include "../process_once.h"
 
 #include <windows.h>
 
@@ -50,7 +51,7 @@ struct GuardFrame {
 };
 
 DWORD frame_slot = TLS_OUT_OF_INDEXES;
-std::atomic<int> install_state{0};  // 0 not yet, 1 installing, 2 done
+ProcessOnce install_once;
 int install_error = 0;
 volatile LONG guard_enabled = 1;
 
@@ -107,15 +108,10 @@ void InstallHandler() {
 }  // namespace
 
 int InstallFaultGuard() {
-  if (install_state.load(std::memory_order_acquire) == 2) return install_error;
-  int expected = 0;
-  if (install_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+  install_once.Run([] {
     InstallHandler();
-    install_state.store(2, std::memory_order_release);
-    return install_error;
-  }
-  while (install_state.load(std::memory_order_acquire) != 2) {
-  }
+    return install_error == 0;
+  });
   return install_error;
 }
 
