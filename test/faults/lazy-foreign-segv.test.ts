@@ -42,7 +42,6 @@ const WITH_LAZY_SNAPSHOT = () => `
   const snapshot = file.view().snapshot({ lazy: true });
   console.log('snapshot', checkSnapshot(snapshot));`;
 
-
 test(`a WebAssembly out-of-bounds load, ${WASM_TRAPS} times, is still a WebAssembly.RuntimeError with a lazy snapshot made`, () => {
   const without = run(WASM_OUT_OF_BOUNDS);
   const withLazy = run(`${WITH_LAZY_SNAPSHOT()}
