@@ -3,7 +3,7 @@
     {
       "target_name": "safe_mmap",
       # The portable sources; each platform adds its own below (native/platform.h).
-      "sources": ["native/addon.cc", "native/change_detector.cc", "native/copy_work.cc", "native/js_errors.cc", "native/lazy_bindings.cc", "native/lease_policy.cc", "native/mapping.cc", "native/mapping_hints.cc", "native/mapping_reads.cc", "native/mapping_wrap.cc", "native/placement.cc", "native/pool.cc", "native/search.cc", "native/shared_atomics.cc", "native/testing.cc"],
+      "sources": ["native/addon.cc", "native/change_detector.cc", "native/copy_work.cc", "native/js_errors.cc", "native/lazy_bindings.cc", "native/lease_policy.cc", "native/lock_waiters.cc", "native/mapping.cc", "native/mapping_hints.cc", "native/mapping_reads.cc", "native/mapping_wrap.cc", "native/placement.cc", "native/pool.cc", "native/search.cc", "native/shared_atomics.cc", "native/testing.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-std=c++17", "-O2", "-fno-exceptions", "-fvisibility=hidden", "-Wall", "-Wextra"],

@@ -126,8 +126,9 @@ class MappingWrap : public Napi::ObjectWrap<MappingWrap> {
 
   Napi::Value ReadAt(const Arguments& info);
 
-  // Record locks (record_locks.cc): lockRange(offset, length, shared),
-  // unlockRange(offset, length), lockRangeWait(offset, length, shared, callback).
+  // Record locks (record_locks.cc, or win32/): lockRange(offset, length, shared),
+  // unlockRange(offset, length); lock_waiters.cc: lockRangeWait(offset,
+  // length, shared, callback).
   Napi::Value LockRange(const Arguments& info);
   Napi::Value UnlockRange(const Arguments& info);
   Napi::Value LockRangeWait(const Arguments& info);

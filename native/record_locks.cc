@@ -1,5 +1,7 @@
 // Record locks: open-file-description locks on the mapping's descriptor, and
-// one small thread per lock() that has to wait (record_locks.h).
+// one small thread per lock() that has to wait (record_locks.h). The table of
+// waiters and their reports to JS are portable (lock_waiters.h); this file
+// takes and releases the locks and runs the waiting threads.
 //
 // Why OFD locks: a classic POSIX lock (F_SETLK) belongs to the process and is
 // dropped when the process closes *any* descriptor of the file, an fs.readFile
@@ -25,7 +27,7 @@
 //
 // Descriptors: the thread locks through a dup of the mapping's descriptor,
 // made on the owner thread when the wait starts and closed by the thread
-// itself. A dup shares the open file description, so the lock is the
+// itself (lock_waiters.cc). A dup shares the open file description, so the lock is the
 // MappedFile's, yet the thread never touches a descriptor that someone else
 // may close (close(), the finalizer, a worker's teardown) and then reuse for
 // another file. While it lives the description stays open, so close() does
@@ -46,8 +48,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <map>
 
+#include "lock_waiters.h"
 #include "mapping_wrap.h"
 
 namespace safe_mmap {
@@ -91,84 +93,36 @@ struct flock RangeRequest(short type, uint64_t offset, uint64_t length) {
   return request;
 }
 
-// One waiting lock(). Shared by its thread and the table below, which is how
-// cancelLockWait and the threadsafe function's finalizer find it.
-struct Waiter {
-  int fd = -1;  // the thread's own dup; closed by the thread
+// One waiting lock(): what its thread needs on Linux.
+struct Waiter : LockWaiter {
   struct flock request = {};
-  std::atomic<bool> cancelled{false};
-  napi_threadsafe_function report = nullptr;
-  // Guards the fields below: a canceller signals the thread and arms its
+  // Under the LockWaiter's mutex: a canceller signals the thread and arms its
   // timer only while `finished` is false, and the thread sets it (and
   // deletes the timer) under the same lock before it goes, so neither a
   // pthread_kill nor a timer_settime ever names a thread or timer that is gone.
-  std::mutex mutex;
   pthread_t thread{};
   bool started = false;   // pthread_create succeeded
   bool finished = false;  // the thread takes no more signals
   bool has_timer = false;
   timer_t timer{};
-  // The threadsafe function was finalized (the environment's teardown
-  // finalizes it even with the thread still holding it): never call it again.
-  bool report_gone = false;
-};
 
-std::mutex table_mutex;
-std::map<uint32_t, std::shared_ptr<Waiter>> waiters;  // by id; std::map: unordered_map's bucket array needs GLIBCXX_3.4.29 (glibc_floor.h)
-uint32_t next_id = 1;
-
-std::shared_ptr<Waiter> FindWaiter(uint32_t id) {
-  std::lock_guard<std::mutex> hold(table_mutex);
-  auto found = waiters.find(id);
-  return found == waiters.end() ? nullptr : found->second;
-}
-
-void Cancel(Waiter& waiter) {
-  waiter.cancelled.store(true);
-  if (!interrupt_enabled.load()) return;
-  std::lock_guard<std::mutex> hold(waiter.mutex);
-  if (!waiter.started || waiter.finished) return;
-  if (waiter.has_timer) {
-    struct itimerspec every = {};
-    every.it_interval.tv_nsec = kRetryNs;
-    every.it_value.tv_nsec = kRetryNs;
-    timer_settime(waiter.timer, 0, &every, nullptr);
+  void Interrupt() override {
+    if (!interrupt_enabled.load()) return;
+    std::lock_guard<std::mutex> hold(mutex);
+    if (!started || finished) return;
+    if (has_timer) {
+      struct itimerspec every = {};
+      every.it_interval.tv_nsec = kRetryNs;
+      every.it_value.tv_nsec = kRetryNs;
+      timer_settime(timer, 0, &every, nullptr);
+    }
+    pthread_kill(thread, LockInterruptSignal());
   }
-  pthread_kill(waiter.thread, LockInterruptSignal());
-}
-
-// Runs on the JS thread: the waiter's result reaches its callback.
-void CallReport(napi_env env, napi_value callback, void*, void* data) {
-  const int result = int(reinterpret_cast<intptr_t>(data));
-  if (env == nullptr || callback == nullptr) return;  // the environment is going
-  napi_value argument, ignored, receiver;
-  napi_get_undefined(env, &receiver);
-  napi_create_int32(env, result, &argument);
-  napi_call_function(env, receiver, callback, 1, &argument, &ignored);
-}
-
-// Runs on the JS thread when the threadsafe function goes: after the report,
-// or at the environment's teardown with the thread still waiting, which then
-// has to stop (its dup would keep the MappedFile's locks otherwise) and must
-// not call the function, which Node frees after this.
-void FinalizeReport(napi_env, void* data, void*) {
-  std::unique_ptr<std::shared_ptr<Waiter>> holder(static_cast<std::shared_ptr<Waiter>*>(data));
-  Waiter& waiter = **holder;
-  {
-    std::lock_guard<std::mutex> hold(waiter.mutex);
-    waiter.report_gone = true;
-  }
-  Cancel(waiter);
-}
-
-struct ThreadStart {
-  std::shared_ptr<Waiter> waiter;
-  uint32_t id;
 };
 
 void* WaitForLock(void* argument) {
-  std::unique_ptr<ThreadStart> start(static_cast<ThreadStart*>(argument));
-  Waiter& waiter = *start->waiter;
+  std::unique_ptr<std::shared_ptr<LockWaiter>> start(static_cast<std::shared_ptr<LockWaiter>*>(argument));
+  Waiter& waiter = static_cast<Waiter&>(**start);
   const int signal_number = LockInterruptSignal();
   const bool interruptible = InterruptHandlerInstalled();
   if (interruptible) {
@@ -194,12 +148,12 @@ void* WaitForLock(void* argument) {
       break;
     }
     if (interruptible && waiter.has_timer) {
-      if (fcntl(waiter.fd, F_OFD_SETLKW, &waiter.request) == 0) break;
+      if (fcntl(waiter.file, F_OFD_SETLKW, &waiter.request) == 0) break;
       if (errno != EINTR) { result = errno; break; }
       continue;
     }
     // The fallback with no usable signal: try, sleep, try again.
-    if (fcntl(waiter.fd, F_OFD_SETLK, &waiter.request) == 0) break;
+    if (fcntl(waiter.file, F_OFD_SETLK, &waiter.request) == 0) break;
     if (errno != EAGAIN && errno != EACCES) { result = errno; break; }
     struct timespec pause = {0, poll_ns};
     nanosleep(&pause, nullptr);
@@ -208,7 +162,7 @@ void* WaitForLock(void* argument) {
   if (result == 0 && waiter.cancelled.load()) {
     struct flock unlock = waiter.request;
     unlock.l_type = F_UNLCK;
-    fcntl(waiter.fd, F_OFD_SETLK, &unlock);
+    fcntl(waiter.file, F_OFD_SETLK, &unlock);
     result = ECANCELED;
   }
   {
@@ -218,19 +172,7 @@ void* WaitForLock(void* argument) {
     waiter.has_timer = false;
   }
   pthread_sigmask(SIG_BLOCK, &interrupt, nullptr);
-  close(waiter.fd);
-  waiter.fd = -1;
-  {
-    std::lock_guard<std::mutex> hold(table_mutex);
-    waiters.erase(start->id);
-  }
-  // Under the lock, against FinalizeReport. The queue is unbounded, so the
-  // call only queues: it never waits for the JS thread.
-  std::lock_guard<std::mutex> hold(waiter.mutex);
-  if (!waiter.report_gone) {
-    napi_call_threadsafe_function(waiter.report, reinterpret_cast<void*>(intptr_t(result)), napi_tsfn_blocking);
-    napi_release_threadsafe_function(waiter.report, napi_tsfn_release);
-  }
+  FinishLockWait(waiter, result);
   return nullptr;
 }
 
@@ -267,75 +209,34 @@ Napi::Value MappingWrap::UnlockRange(const Arguments& info) {
   return Napi::Number::New(env, fcntl(fd, F_OFD_SETLK, &request) == 0 ? 0 : errno);
 }
 
-// lockRangeWait(offset, length, shared, callback) -> the waiter's id (> 0),
-// -1 when closed, or -errno when no thread could be started. callback(result)
-// comes once, on this thread: 0 held, ECANCELED after cancelLockWait (the
-// range is then not held), or fcntl's errno.
-Napi::Value MappingWrap::LockRangeWait(const Arguments& info) {
-  Napi::Env env = info.Env();
-  uint64_t offset, length;
-  if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
-  const bool shared = info[2].ToBoolean().Value();
-  Napi::Function callback = info[3].As<Napi::Function>();
-  if (env.IsExceptionPending()) return Napi::Value();
-  const int fd = mapping_.descriptor();
-  if (mapping_.closed() || fd < 0) return Napi::Number::New(env, -1);
-  InterruptHandlerInstalled();  // on this thread, before any waiter can need it
-
+std::shared_ptr<LockWaiter> NewLockWaiter(uint64_t offset, uint64_t length, bool shared, int*) {
+  InterruptHandlerInstalled();  // on the JS thread, before any waiter can need it
   auto waiter = std::make_shared<Waiter>();
   waiter->request = RangeRequest(shared ? F_RDLCK : F_WRLCK, offset, length);
-  waiter->fd = mapping_.DuplicateDescriptor();
-  if (waiter->fd < 0) return Napi::Number::New(env, -errno);
-  uint32_t id;
-  {
-    std::lock_guard<std::mutex> hold(table_mutex);
-    id = next_id++;
-    if (next_id == 0 || next_id > 0x7fffffffu) next_id = 1;
-    waiters[id] = waiter;
-  }
-  const auto forget = [&](int error) {
-    std::lock_guard<std::mutex> hold(table_mutex);
-    waiters.erase(id);
-    close(waiter->fd);
-    return Napi::Number::New(env, -error);
-  };
-  napi_value name;
-  napi_create_string_utf8(env, "safe-mmap.lock", NAPI_AUTO_LENGTH, &name);
-  auto* holder = new std::shared_ptr<Waiter>(waiter);  // FinalizeReport's
-  if (napi_create_threadsafe_function(env, callback, nullptr, name, 0, 1, holder, FinalizeReport, nullptr,
-                                      CallReport, &waiter->report) != napi_ok) {
-    delete holder;
-    return forget(ENOMEM);
-  }
+  return waiter;
+}
+
+int StartLockWaiter(const std::shared_ptr<LockWaiter>& started) {
+  Waiter& waiter = static_cast<Waiter&>(*started);
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setstacksize(&attributes, kWaiterStack);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
   sigset_t all, previous;
   sigfillset(&all);
-  auto* start = new ThreadStart{waiter, id};
+  auto* start = new std::shared_ptr<LockWaiter>(started);  // WaitForLock's
   int error;
   {
     // Under the waiter's lock, so that a cancel sees `started` and `thread` together.
-    std::lock_guard<std::mutex> hold(waiter->mutex);
+    std::lock_guard<std::mutex> hold(waiter.mutex);
     pthread_sigmask(SIG_SETMASK, &all, &previous);  // the thread starts with every signal blocked
-    error = pthread_create(&waiter->thread, &attributes, WaitForLock, start);
+    error = pthread_create(&waiter.thread, &attributes, WaitForLock, start);
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-    waiter->started = error == 0;
+    waiter.started = error == 0;
   }
   pthread_attr_destroy(&attributes);
-  if (error != 0) {
-    delete start;
-    napi_release_threadsafe_function(waiter->report, napi_tsfn_abort);
-    return forget(error);
-  }
-  return Napi::Number::New(env, double(id));
-}
-
-Napi::Value CancelLockWait(const Napi::CallbackInfo& info) {
-  const uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  if (std::shared_ptr<Waiter> waiter = FindWaiter(id)) Cancel(*waiter);
-  return info.Env().Undefined();
+  if (error != 0) delete start;
+  return error;
 }
 
 }  // namespace safe_mmap

@@ -1,9 +1,11 @@
 // Record locks (file.lock(), src/locks.ts): Linux open-file-description
 // locks (F_OFD_SETLK, F_OFD_SETLKW) on the mapping's own descriptor, and the
-// waiting threads behind lock(..., { wait: true }). The MappingWrap methods
-// (lockRange, unlockRange, lockRangeWait) are defined in record_locks.cc and
-// reached through the addon's slot functions; cancelLockWait is a plain
-// addon function, since a waiter outlives nothing but its own id.
+// waiting threads behind lock(..., { wait: true }); on Windows, LockFileEx
+// (win32/record_locks.cc). The MappingWrap methods lockRange and unlockRange
+// are defined in record_locks.cc, lockRangeWait in lock_waiters.cc (the
+// portable table of waiters), all reached through the addon's slot functions;
+// cancelLockWait (lock_waiters.cc) is a plain addon function, since a waiter
+// outlives nothing but its own id.
 #pragma once
 
 #include <napi.h>

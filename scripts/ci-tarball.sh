@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # CI stage "tarball": `npm pack`, then for each Node version (18, 20, 22, 24 on
-# x64 and 20 on arm64 under qemu) install the tarball into an empty project
+# x64, 20 on arm64 under qemu, and Windows' 20 under Wine) install the tarball into an empty project
 # with no compiler reachable (PATH holds only node, npm and sh), require() and
 # import it, and read a truncated file (scripts/tarball-check/). The prebuild
 # must be what loads: node-gyp-build reports prebuilds/linux-<arch>/, the
 # installed package has no build/, and with no compiler a fallback to a
-# source build could not have succeeded. Usage: scripts/ci-tarball.sh RESULTS_DIR
+# source build could not have succeeded. Windows: npm (Linux's) installs the
+# tarball into the project, then node.exe under Wine runs the package's install
+# step, node-gyp-build, where no compiler exists at all: it must find
+# prebuilds/win32-x64, and check.cjs and check.mjs must load it.
+# Usage: scripts/ci-tarball.sh RESULTS_DIR
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 results_dir=${1:?usage: scripts/ci-tarball.sh RESULTS_DIR}
 source scripts/ci-lib.sh
 ci_arm64_setup
+ci_windows_setup
 
 npm_cli=$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js
 work=$(mktemp -d)
@@ -29,11 +34,11 @@ ln -s "$root/node_modules" "$work/package/node_modules"
 (cd "$work/package" && npm pack --pack-destination "$work/packed" </dev/null >"$work/pack.log" 2>&1) || { cat "$work/pack.log" >&2; exit 1; }
 tarball=$(ls "$work"/packed/*.tgz)
 contents=$(tar -tzf "$tarball")
-for arch in x64 arm64; do
-  if grep -qx "package/prebuilds/linux-$arch/safe-mmap.glibc.node" <<<"$contents"; then
-    passed=$((passed + 1)); echo "ci-tarball: carries prebuilds/linux-$arch"
+for prebuild in linux-x64/safe-mmap.glibc.node linux-arm64/safe-mmap.glibc.node win32-x64/safe-mmap.node; do
+  if grep -qx "package/prebuilds/$prebuild" <<<"$contents"; then
+    passed=$((passed + 1)); echo "ci-tarball: carries prebuilds/$prebuild"
   else
-    failed=$((failed + 1)); echo "ci-tarball: FAILED: no prebuilds/linux-$arch in $(basename "$tarball")"
+    failed=$((failed + 1)); echo "ci-tarball: FAILED: no prebuilds/$prebuild in $(basename "$tarball")"
   fi
 done
 
@@ -66,6 +71,25 @@ check() {  # check LABEL NODE ARCH
   done
 }
 
+# check_windows: the Windows install, as the header says.
+check_windows() {
+  local project="$work/project-win32"
+  mkdir -p "$project"
+  cp scripts/tarball-check/check.cjs scripts/tarball-check/check.mjs "$project/"
+  echo '{"name": "tarball-check", "version": "1.0.0", "private": true}' >"$project/package.json"
+  (cd "$project" && npm install "$tarball" --ignore-scripts --no-audit --no-fund --loglevel=error </dev/null) || return 1
+  (cd "$project/node_modules/safe-mmap" && ci_wine_node ../node-gyp-build/bin.js) || return 1
+  if [[ -e $project/node_modules/safe-mmap/build ]]; then echo "ci-tarball: the install compiled build/" >&2; return 1; fi
+  local script output expected
+  for script in check.cjs check.mjs; do
+    output=$(cd "$project" && ci_wine_node "$script") || return 1
+    echo "ci-tarball: win32 $script: $output"
+    for expected in '"ok":true' '"code":"UNKNOWN"' '"arch":"x64"' '"addon":"prebuilds\\win32-x64\\safe-mmap.node"'; do
+      grep -qF "$expected" <<<"$output" || { echo "ci-tarball: win32 $script: no $expected" >&2; return 1; }
+    done
+  done
+}
+
 nodes=("x64-$(node --version | tr -d v):$(command -v node):x64")
 for version in "${NODE_MATRIX_X64[@]}"; do nodes+=("x64-$version:$(ci_node x64 "$version"):x64"); done
 nodes+=("arm64-$NODE_ARM64:$CI_NODE_ARM64:arm64")
@@ -78,6 +102,14 @@ for entry in "${nodes[@]}"; do
     failed=$((failed + 1)); echo "ci-tarball: $label FAILED ($((SECONDS - started)) s)"
   fi
 done
+
+started=$SECONDS
+if check_windows; then
+  passed=$((passed + 1)); echo "ci-tarball: win32-x64-$NODE_WIN_X64 under Wine passed ($((SECONDS - started)) s)"
+else
+  failed=$((failed + 1)); echo "ci-tarball: win32-x64-$NODE_WIN_X64 under Wine FAILED ($((SECONDS - started)) s)"
+fi
+ci_wine_stop  # nothing of Wine's outlives the stage
 
 ci_result "$results_dir/tarball.json" "$passed" "$failed" 0
 echo "ci-tarball: $passed passed, $failed failed"

@@ -1,7 +1,9 @@
 // Record locks on Windows: LockFileEx / UnlockFileEx on the mapping's handle,
 // and one small thread per lock() that has to wait (record_locks.h; the
 // contract is the Linux file's: return values, one callback on the JS thread,
-// ECANCELED with the range not held after a cancel).
+// ECANCELED with the range not held after a cancel). The table of waiters and
+// their reports to JS are portable (lock_waiters.h); this file takes and
+// releases the locks and runs the waiting threads.
 //
 // How Windows locks differ from Linux's OFD locks (docs/platforms.md):
 //   - Owner: the file object and the process. The mapping's handle and its
@@ -48,8 +50,9 @@
 // the thread before it reports ECANCELED; one granted after the thread's
 // last look at the flag is reported as 0, and src/locks.ts unlocks it (or,
 // after close(), the last handle's close does). The thread locks through a
-// duplicate handle of its own, closed by itself, never through the mapping's,
-// which close() or the finalizer may close (and Windows reuse) meanwhile.
+// duplicate handle of its own, closed by itself (lock_waiters.cc), never
+// through the mapping's, which close() or the finalizer may close (and
+// Windows reuse) meanwhile.
 #include "../record_locks.h"
 
 #include <windows.h>
@@ -58,10 +61,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 
+#include "../lock_waiters.h"
 #include "../mapping_wrap.h"
 #include "../platform.h"
 
@@ -117,72 +119,23 @@ int JsErrorOf(DWORD error) {
   return Conflict(error) ? JsErrno(EAGAIN) : -uv_translate_sys_error(int(error));
 }
 
-// One waiting lock(), shared by its thread and the table below, which is how
-// cancelLockWait and the threadsafe function's finalizer find it.
-struct Waiter {
-  HANDLE file = INVALID_HANDLE_VALUE;  // the thread's own duplicate; closed by the thread
-  HANDLE wake = nullptr;               // manual-reset: a cancel stays set
+// One waiting lock(): what its thread needs on Windows.
+struct Waiter : LockWaiter {
+  HANDLE wake = nullptr;  // manual-reset: a cancel stays set
   LockRequest request;
-  std::atomic<bool> cancelled{false};
-  napi_threadsafe_function report = nullptr;
-  // Guards report_gone against the thread's report: the threadsafe function
-  // was finalized (the environment's teardown finalizes it even with the
-  // thread still holding it), so it must never be called again.
-  std::mutex mutex;
-  bool report_gone = false;
   // The event lives as long as the last holder, so a cancel that found the
   // waiter may set it even after the thread is gone.
-  ~Waiter() {
+  ~Waiter() override {
     if (wake != nullptr) CloseHandle(wake);
   }
-};
-
-std::mutex table_mutex;
-std::map<uint32_t, std::shared_ptr<Waiter>> waiters;
-uint32_t next_id = 1;
-
-std::shared_ptr<Waiter> FindWaiter(uint32_t id) {
-  std::lock_guard<std::mutex> hold(table_mutex);
-  auto found = waiters.find(id);
-  return found == waiters.end() ? nullptr : found->second;
-}
-
-void Cancel(Waiter& waiter) {
-  waiter.cancelled.store(true);
-  if (wake_on_cancel.load()) SetEvent(waiter.wake);
-}
-
-// Runs on the JS thread: the waiter's result reaches its callback.
-void CallReport(napi_env env, napi_value callback, void*, void* data) {
-  const int result = int(reinterpret_cast<intptr_t>(data));
-  if (env == nullptr || callback == nullptr) return;  // the environment is going
-  napi_value argument, ignored, receiver;
-  napi_get_undefined(env, &receiver);
-  napi_create_int32(env, result, &argument);
-  napi_call_function(env, receiver, callback, 1, &argument, &ignored);
-}
-
-// Runs on the JS thread when the threadsafe function goes: after the report,
-// or at the environment's teardown with the thread still waiting, which then
-// has to stop and must not call the function, which Node frees after this.
-void FinalizeReport(napi_env, void* data, void*) {
-  std::unique_ptr<std::shared_ptr<Waiter>> holder(static_cast<std::shared_ptr<Waiter>*>(data));
-  Waiter& waiter = **holder;
-  {
-    std::lock_guard<std::mutex> hold(waiter.mutex);
-    waiter.report_gone = true;
+  void Interrupt() override {
+    if (wake_on_cancel.load()) SetEvent(wake);
   }
-  Cancel(waiter);
-}
-
-struct ThreadStart {
-  std::shared_ptr<Waiter> waiter;
-  uint32_t id;
 };
 
 DWORD WINAPI WaitForLock(void* argument) {
-  std::unique_ptr<ThreadStart> start(static_cast<ThreadStart*>(argument));
-  Waiter& waiter = *start->waiter;
+  std::unique_ptr<std::shared_ptr<LockWaiter>> start(static_cast<std::shared_ptr<LockWaiter>*>(argument));
+  Waiter& waiter = static_cast<Waiter&>(**start);
   int result = 0;
   DWORD pause_ms = kFirstPauseMs;
   for (;;) {
@@ -204,19 +157,7 @@ DWORD WINAPI WaitForLock(void* argument) {
     UnlockNow(waiter.file, waiter.request);
     result = JsErrno(ECANCELED);
   }
-  CloseHandle(waiter.file);
-  waiter.file = INVALID_HANDLE_VALUE;
-  {
-    std::lock_guard<std::mutex> hold(table_mutex);
-    waiters.erase(start->id);
-  }
-  // Under the lock, against FinalizeReport. The queue is unbounded, so the
-  // call only queues: it never waits for the JS thread.
-  std::lock_guard<std::mutex> hold(waiter.mutex);
-  if (!waiter.report_gone) {
-    napi_call_threadsafe_function(waiter.report, reinterpret_cast<void*>(intptr_t(result)), napi_tsfn_blocking);
-    napi_release_threadsafe_function(waiter.report, napi_tsfn_release);
-  }
+  FinishLockWait(waiter, result);
   return 0;
 }
 
@@ -254,62 +195,27 @@ Napi::Value MappingWrap::UnlockRange(const Arguments& info) {
   return Napi::Number::New(env, error == 0 ? 0 : -uv_translate_sys_error(int(error)));
 }
 
-// lockRangeWait(offset, length, shared, callback) -> the waiter's id (> 0),
-// -1 when closed, or -errno when no thread could be started. callback(result)
-// comes once, on this thread: 0 held, ECANCELED after cancelLockWait (the
-// range is then not held), or LockFileEx's error.
-Napi::Value MappingWrap::LockRangeWait(const Arguments& info) {
-  Napi::Env env = info.Env();
-  uint64_t offset, length;
-  if (!ReadRange(info, 0, &offset, &length)) return Napi::Value();
-  const bool shared = info[2].ToBoolean().Value();
-  Napi::Function callback = info[3].As<Napi::Function>();
-  if (env.IsExceptionPending()) return Napi::Value();
-  if (mapping_.closed() || mapping_.descriptor() == kNoFile) return Napi::Number::New(env, -1);
-
+std::shared_ptr<LockWaiter> NewLockWaiter(uint64_t offset, uint64_t length, bool shared, int* error) {
   auto waiter = std::make_shared<Waiter>();
   waiter->request = RequestOf(offset, length, shared);
   waiter->wake = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  if (waiter->wake == nullptr) return Napi::Number::New(env, -JsErrorOf(GetLastError()));
-  waiter->file = mapping_.DuplicateDescriptor();
-  if (waiter->file == kNoFile) return Napi::Number::New(env, -JsErrorOf(GetLastError()));
-  uint32_t id;
-  {
-    std::lock_guard<std::mutex> hold(table_mutex);
-    id = next_id++;
-    if (next_id == 0 || next_id > 0x7fffffffu) next_id = 1;
-    waiters[id] = waiter;
+  if (waiter->wake == nullptr) {
+    *error = JsErrorOf(GetLastError());
+    return nullptr;
   }
-  const auto forget = [&](int error) {
-    std::lock_guard<std::mutex> hold(table_mutex);
-    waiters.erase(id);
-    CloseHandle(waiter->file);
-    return Napi::Number::New(env, -error);
-  };
-  napi_value name;
-  napi_create_string_utf8(env, "safe-mmap.lock", NAPI_AUTO_LENGTH, &name);
-  auto* holder = new std::shared_ptr<Waiter>(waiter);  // FinalizeReport's
-  if (napi_create_threadsafe_function(env, callback, nullptr, name, 0, 1, holder, FinalizeReport, nullptr,
-                                      CallReport, &waiter->report) != napi_ok) {
-    delete holder;
-    return forget(JsErrno(ENOMEM));
-  }
-  auto* start = new ThreadStart{waiter, id};
+  return waiter;
+}
+
+int StartLockWaiter(const std::shared_ptr<LockWaiter>& started) {
+  auto* start = new std::shared_ptr<LockWaiter>(started);  // WaitForLock's
   HANDLE thread = CreateThread(nullptr, kWaiterStack, WaitForLock, start, STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
   if (thread == nullptr) {
     const int error = JsErrorOf(GetLastError());
     delete start;
-    napi_release_threadsafe_function(waiter->report, napi_tsfn_abort);
-    return forget(error);
+    return error;
   }
   CloseHandle(thread);  // detached: the thread reports through the threadsafe function
-  return Napi::Number::New(env, double(id));
-}
-
-Napi::Value CancelLockWait(const Napi::CallbackInfo& info) {
-  const uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  if (std::shared_ptr<Waiter> waiter = FindWaiter(id)) Cancel(*waiter);
-  return info.Env().Undefined();
+  return 0;
 }
 
 }  // namespace safe_mmap

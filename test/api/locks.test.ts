@@ -63,6 +63,14 @@ function mapped(path: string, mode: 'r' | 'r+' = 'r+'): MappedFile {
   return file;
 }
 
+// What another process's lock(offset, length, { wait: false }) of the range
+// prints: ['locked'] (it took the range, and let go as it exited) or ['EAGAIN'].
+async function triedElsewhere(path: string, offset: number, length: number): Promise<string[]> {
+  const tryer = child(['try', path, String(offset), String(length)]);
+  await tryer.exited;
+  return tryer.lines();
+}
+
 describe('two processes updating a 64-byte record non-atomically', () => {
   const ITERATIONS = 2000;
 
@@ -109,15 +117,11 @@ test('a lock held by another process excludes, { wait: false } rejects with EAGA
   holder.release();
   const lock = await within(waiting, 5000, 'the waiting lock');
   expect(lock.locked).toBe(true);
-  const tryer = child(['try', path, '0', '100']);
-  await tryer.exited;
-  expect(tryer.lines()).toEqual(['EAGAIN']);
+  expect(await triedElsewhere(path, 0, 100)).toEqual(['EAGAIN']);
   lock.unlock();
   lock.unlock();  // idempotent
   expect(lock.locked).toBe(false);
-  const again = child(['try', path, '0', '100']);
-  await again.exited;
-  expect(again.lines()).toEqual(['locked']);
+  expect(await triedElsewhere(path, 0, 100)).toEqual(['locked']);
 });
 
 test('an abort rejects a waiting lock with AbortError, and leaves the range unlocked', async () => {
@@ -137,9 +141,7 @@ test('an abort rejects a waiting lock with AbortError, and leaves the range unlo
   // Nothing of ours is left on the range once the holder goes.
   holder.release();
   await holder.exited;
-  const tryer = child(['try', path, '50', '10']);
-  await tryer.exited;
-  expect(tryer.lines()).toEqual(['locked']);
+  expect(await triedElsewhere(path, 50, 10)).toEqual(['locked']);
   // An already-aborted signal rejects before anything is tried.
   await expect(file.lock(0, 1, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
 });
@@ -176,30 +178,40 @@ test('close() also releases a lock granted behind the RecordLocks\' back (a gran
   // Windows: the close of the file's last handle.
   expect(binding.lockRange(file.native.slot, 500, 10, false)).toBe(0);
   file.close();
-  const tryer = child(['try', path, '500', '10']);
-  await tryer.exited;
-  expect(tryer.lines()).toEqual(['locked']);
+  expect(await triedElsewhere(path, 500, 10)).toEqual(['locked']);
 });
 
-// POSIX only: Windows refuses reads of a locked range through another handle
-// (mandatory locking); its own case is below.
-posixOnly('closing an unrelated descriptor of the same file keeps the lock', async () => {
-  const path = dir.file('unrelated', Buffer.alloc(4096));
+// The lock of 0..63 survives `useAnotherDescriptor(path)`, which opens the
+// file again, reads and closes: what drops a classic POSIX lock (F_SETLK) is
+// any close of the file in the process.
+async function closingAnotherDescriptorKeepsTheLock(name: string, useAnotherDescriptor: (path: string) => void): Promise<void> {
+  const path = dir.file(name, Buffer.alloc(4096));
   const file = mapped(path);
   const lock = await file.lock(0, 64);
-  // What drops a classic POSIX lock (F_SETLK): any close of the file in the process.
-  const fd = openSync(path, 'r');
-  readSync(fd, Buffer.alloc(16), 0, 16, 0);
-  closeSync(fd);
-  readFileSync(path);
-  const tryer = child(['try', path, '0', '64']);
-  await tryer.exited;
-  expect(tryer.lines()).toEqual(['EAGAIN']);
+  useAnotherDescriptor(path);
+  expect(await triedElsewhere(path, 0, 64)).toEqual(['EAGAIN']);
   lock.unlock();
-  const after = child(['try', path, '0', '64']);
-  await after.exited;
-  expect(after.lines()).toEqual(['locked']);
-});
+  expect(await triedElsewhere(path, 0, 64)).toEqual(['locked']);
+}
+
+// POSIX only: Windows refuses reads of a locked range through another handle
+// (mandatory locking); its own case follows.
+posixOnly('closing an unrelated descriptor of the same file keeps the lock', () =>
+  closingAnotherDescriptorKeepsTheLock('unrelated', (path) => {
+    const fd = openSync(path, 'r');
+    readSync(fd, Buffer.alloc(16), 0, 16, 0);
+    closeSync(fd);
+    readFileSync(path);
+  }));
+
+windowsOnly('Windows: closing another handle of the file keeps the lock', () =>
+  closingAnotherDescriptorKeepsTheLock('unrelated-win', (path) => {
+    // Outside the range: Windows fails ReadFile on a locked range through
+    // another handle (mandatory locking; Wine does not).
+    const fd = openSync(path, 'r');
+    expect(readSync(fd, Buffer.alloc(16), 0, 16, 100)).toBe(16);
+    closeSync(fd);
+  }));
 
 test('8 waiting locks hold neither the event loop nor a pool thread', async () => {
   const path = dir.file('pool', Buffer.alloc(4096));
@@ -232,26 +244,18 @@ test('ranges are the file\'s, not the mapping\'s; Infinity locks to the end and 
   {
     const lock = await file.lock(1000, Infinity);
     expect(lock).toMatchObject({ offset: 1000, length: Infinity, shared: false, locked: true });
-    const far = child(['try', path, String(2 ** 40), '1']);
-    await far.exited;
-    expect(far.lines()).toEqual(['EAGAIN']);
-    const before = child(['try', path, '0', '1000']);
-    await before.exited;
-    expect(before.lines()).toEqual(['locked']);
+    expect(await triedElsewhere(path, 2 ** 40, 1)).toEqual(['EAGAIN']);
+    expect(await triedElsewhere(path, 0, 1000)).toEqual(['locked']);
     (lock as unknown as Record<symbol, () => void>)[DISPOSE]();
     expect(lock.locked).toBe(false);
   }
-  const freed = child(['try', path, '1000', '1']);
-  await freed.exited;
-  expect(freed.lines()).toEqual(['locked']);
+  expect(await triedElsewhere(path, 1000, 1)).toEqual(['locked']);
   // Shared locks: a read-only file may take them, and they coexist.
   const reader = mapped(path, 'r');
   const first = await reader.lock(0, 10, { shared: true, wait: false });
   const second = await mapped(path, 'r').lock(0, 10, { shared: true, wait: false });
   expect([first.shared, second.shared]).toEqual([true, true]);
-  const writer = child(['try', path, '0', '10']);
-  await writer.exited;
-  expect(writer.lines()).toEqual(['EAGAIN']);
+  expect(await triedElsewhere(path, 0, 10)).toEqual(['EAGAIN']);
 });
 
 test('bad arguments give the documented errors', async () => {
@@ -285,27 +289,7 @@ test('bad arguments give the documented errors', async () => {
   expect(error).toBeInstanceOf(TypeError);
   expect(error).toMatchObject({ code: 'ERR_MAPPED_FILE_READ_ONLY' });
   // Nothing was locked by the failed calls.
-  const tryer = child(['try', path, '0', 'Infinity']);
-  await tryer.exited;
-  expect(tryer.lines()).toEqual(['locked']);
-});
-
-windowsOnly('Windows: closing another handle of the file keeps the lock', async () => {
-  const path = dir.file('unrelated-win', Buffer.alloc(4096));
-  const file = mapped(path);
-  const lock = await file.lock(0, 64);
-  // Outside the range: Windows fails ReadFile on a locked range through another
-  // handle (mandatory locking; Wine does not).
-  const fd = openSync(path, 'r');
-  expect(readSync(fd, Buffer.alloc(16), 0, 16, 100)).toBe(16);
-  closeSync(fd);
-  const tryer = child(['try', path, '0', '64']);
-  await tryer.exited;
-  expect(tryer.lines()).toEqual(['EAGAIN']);
-  lock.unlock();
-  const after = child(['try', path, '0', '64']);
-  await after.exited;
-  expect(after.lines()).toEqual(['locked']);
+  expect(await triedElsewhere(path, 0, Infinity)).toEqual(['locked']);
 });
 
 windowsOnly("Windows: a file's locks do not merge; its exclusive ones conflict with its own, shared ones stack", async () => {
@@ -324,14 +308,10 @@ windowsOnly("Windows: a file's locks do not merge; its exclusive ones conflict w
   const one = await file.lock(0, 10, { shared: true, wait: false });
   const two = await file.lock(0, 10, { shared: true, wait: false });
   one.unlock();
-  const tryer = child(['try', path, '0', '10']);
-  await tryer.exited;
-  expect(tryer.lines()).toEqual(['EAGAIN']);
+  expect(await triedElsewhere(path, 0, 10)).toEqual(['EAGAIN']);
   // close() unlocks each held lock by its range, the Infinity one included.
   await file.lock(100, Infinity);
   file.close();
   expect(two.locked).toBe(false);
-  const after = child(['try', path, '0', 'Infinity']);
-  await after.exited;
-  expect(after.lines()).toEqual(['locked']);
+  expect(await triedElsewhere(path, 0, Infinity)).toEqual(['locked']);
 });
