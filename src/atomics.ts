@@ -42,7 +42,14 @@ const bigValues = binding.atomicBigValues;
 
 /** The element types' value conversions, as Atomics does them on the matching typed array. */
 function toWord32(value: unknown): number {
-  return Number(value) >>> 0;  // ToNumber, then ToUint32: the bits Int32Array and Uint32Array store
+  return toNumber(value, 'value') >>> 0;  // ToNumber, then ToUint32: the bits Int32Array and Uint32Array store
+}
+
+// ToNumber, as Atomics converts, except that a Symbol (which ToNumber
+// refuses with an uncoded TypeError) is the TypeError with Node's code.
+function toNumber(value: unknown, name: string): number {
+  if (typeof value === 'symbol') throw invalidArgType(name, 'of type number', value);
+  return Number(value);
 }
 
 // ToBigInt, as Atomics converts for BigInt64Array: a bigint, or a string or
@@ -105,7 +112,7 @@ export class MappedAtomics<T extends number | bigint = number | bigint> {
   /** Returns `value` as Atomics.store does (converted to an integer, not wrapped). */
   store(index: number, value: T): T {
     const offset = this.#offsetOf(index, true);
-    const stored = this.#width === 4 ? Math.trunc(Number(value)) || 0 : toBigIntValue(value);
+    const stored = this.#width === 4 ? Math.trunc(toNumber(value, 'value')) || 0 : toBigIntValue(value);
     this.#call(OPERATIONS.store, offset, value, NO_OPERAND);
     return stored as T;
   }
@@ -191,7 +198,7 @@ export class MappedAtomics<T extends number | bigint = number | bigint> {
    */
   notify(index: number, count?: number): number {
     const offset = this.#waitableOffset(index);
-    let wake = count === undefined ? Infinity : Math.trunc(Number(count));
+    let wake = count === undefined ? Infinity : Math.trunc(toNumber(count, 'count'));
     if (Number.isNaN(wake) || wake < 0) wake = 0;
     return binding.notify(this.#slot(), offset, wake);
   }
@@ -245,7 +252,7 @@ export class MappedAtomics<T extends number | bigint = number | bigint> {
 }
 
 function toIndex(index: unknown): number {
-  const number = index === undefined ? 0 : Number(index);
+  const number = index === undefined ? 0 : toNumber(index, 'index');
   const integer = Number.isNaN(number) ? 0 : Math.trunc(number);
   if (integer < 0 || !Number.isFinite(integer)) throw outOfRange('index', '>= 0', index);
   return integer + 0;
@@ -253,7 +260,7 @@ function toIndex(index: unknown): number {
 
 function toTimeout(timeout: unknown): number {
   if (timeout === undefined) return Infinity;
-  const number = Number(timeout);
+  const number = toNumber(timeout, 'timeout');
   if (Number.isNaN(number)) return Infinity;  // as Atomics.wait
   return Math.max(number, 0);
 }
