@@ -6,9 +6,10 @@
 # must be what loads: node-gyp-build reports prebuilds/linux-<arch>/, the
 # installed package has no build/, and with no compiler a fallback to a
 # source build could not have succeeded. Windows: npm (Linux's) installs the
-# tarball into the project, then node.exe under Wine runs the package's install
-# step, node-gyp-build, where no compiler exists at all: it must find
-# prebuilds/win32-x64, and check.cjs and check.mjs must load it.
+# tarball into the project, then node.exe under Wine runs the test with which
+# the package's install step (node-gyp-build) decides to build from source,
+# where no compiler exists at all: the win32-x64 prebuild must load, and
+# check.cjs and check.mjs must load it.
 # Usage: scripts/ci-tarball.sh RESULTS_DIR
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -78,7 +79,9 @@ check_windows() {
   cp scripts/tarball-check/check.cjs scripts/tarball-check/check.mjs "$project/"
   echo '{"name": "tarball-check", "version": "1.0.0", "private": true}' >"$project/package.json"
   (cd "$project" && npm install "$tarball" --ignore-scripts --no-audit --no-fund --loglevel=error </dev/null) || return 1
-  (cd "$project/node_modules/safe-mmap" && ci_wine_node ../node-gyp-build/bin.js) || return 1
+  # The install step's own test (node-gyp-build's bin.js runs build-test.js
+  # first and builds from source only when it fails): the prebuild must load.
+  (cd "$project/node_modules/safe-mmap" && ci_wine_node ../node-gyp-build/build-test.js) || return 1
   if [[ -e $project/node_modules/safe-mmap/build ]]; then echo "ci-tarball: the install compiled build/" >&2; return 1; fi
   local script output expected
   for script in check.cjs check.mjs; do
