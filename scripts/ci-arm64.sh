@@ -84,13 +84,7 @@ if [[ $loaded != "arm64 prebuilds/linux-arm64/safe-mmap.glibc.node" ]]; then
   exit 1
 fi
 
-files=("$@")
-((${#files[@]} > 0)) || for file in test/*/*.test.ts; do
-  name=${file##*/}
-  skip=0
-  for skipped in "${SKIPPED[@]}"; do [[ $name == "$skipped" ]] && skip=1; done
-  ((skip)) || files+=("$file")
-done
+ci_select_test_files "$@"
 echo "ci-arm64: ${#files[@]} test files, skipping ${SKIPPED[*]}"
 
 status=0

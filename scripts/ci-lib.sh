@@ -70,6 +70,19 @@ ci_result() {
   printf '{"numPassedTests": %d, "numFailedTests": %d, "numRuntimeErrorTestSuites": %d}\n' "$2" "$3" "$4" >"$1"
 }
 
+# ci_select_test_files [FILE...]: sets the array `files` to the files given
+# or, with none, to every test/TIER/NAME.test.ts whose NAME is not in the
+# caller's SKIPPED array (run from the checkout's root).
+ci_select_test_files() {
+  files=("$@")
+  if ((${#files[@]} > 0)); then return 0; fi
+  local file skipped
+  for file in test/*/*.test.ts; do
+    for skipped in "${SKIPPED[@]}"; do [[ ${file##*/} == "$skipped" ]] && continue 2; done
+    files+=("$file")
+  done
+}
+
 # ci_arm64_setup: sets CI_NODE_ARM64 to the arm64 Node binary after making sure this machine
 # runs it: qemu-user and the arm64 libraries (g++-aarch64-linux-gnu brings
 # them, and cross-builds the prebuild), and a binfmt_misc entry, so that a
