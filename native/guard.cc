@@ -94,7 +94,6 @@ struct sigaction previous_segv_action;
 // nodelete in binding.gyp).
 ProcessOnce install_once;
 ProcessOnce segv_install_once;  // the same, for SIGSEGV
-int install_error = 0;
 volatile sig_atomic_t guard_enabled = 1;
 volatile sig_atomic_t resume_through_sigreturn = SAFE_MMAP_RESUME_THROUGH_SIGRETURN;
 
@@ -203,23 +202,17 @@ void HandleSigsegv(int signal_number, siginfo_t* info, void* ucontext) {
   ForwardToPreviousAction(signal_number, info, ucontext, previous_segv_action);
 }
 
-void InstallHandler() {
+int InstallHandler() {
   struct sigaction action = {};
   action.sa_sigaction = HandleSigbus;
   action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sigemptyset(&action.sa_mask);
-  if (sigaction(SIGBUS, &action, &previous_bus_action) != 0) install_error = errno;
+  return sigaction(SIGBUS, &action, &previous_bus_action) == 0 ? 0 : errno;
 }
 
 }  // namespace
 
-int InstallFaultGuard() {
-  install_once.Run([] {
-    InstallHandler();
-    return install_error == 0;
-  });
-  return install_error;
-}
+int InstallFaultGuard() { return install_once.RunForErrno(InstallHandler); }
 
 bool InstallWriteFaultHandler() {
   return segv_install_once.Run([] {

@@ -32,9 +32,22 @@ class ProcessOnce {
     return state == kStarted;
   }
 
+  // The same for a start that answers 0 or an errno: every caller gets that
+  // errno. error_ is written before Run's release store, which every caller
+  // that returns from Run has acquired.
+  template <typename Start>
+  int RunForErrno(Start start) {
+    Run([&] {
+      error_ = start();
+      return error_ == 0;
+    });
+    return error_;
+  }
+
  private:
   enum : int { kNotYet, kStarting, kStarted, kFailed };
   std::atomic<int> state_{kNotYet};
+  int error_ = 0;
 };
 
 }  // namespace safe_mmap

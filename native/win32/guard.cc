@@ -52,7 +52,6 @@ struct GuardFrame {
 
 DWORD frame_slot = TLS_OUT_OF_INDEXES;
 ProcessOnce install_once;
-int install_error = 0;
 volatile LONG guard_enabled = 1;
 
 GuardFrame* CurrentFrame() {
@@ -94,26 +93,17 @@ LONG CALLBACK HandleException(EXCEPTION_POINTERS* exception) {
   return EXCEPTION_CONTINUE_EXECUTION;
 }
 
-void InstallHandler() {
+int InstallHandler() {
   frame_slot = TlsAlloc();
-  if (frame_slot == TLS_OUT_OF_INDEXES) {
-    install_error = ENOMEM;
-    return;
-  }
+  if (frame_slot == TLS_OUT_OF_INDEXES) return ENOMEM;
   // First in line: an exception we do not claim goes on to V8's handler
   // (first in line before us) and the rest unchanged.
-  if (AddVectoredExceptionHandler(1, HandleException) == nullptr) install_error = ENOMEM;
+  return AddVectoredExceptionHandler(1, HandleException) == nullptr ? ENOMEM : 0;
 }
 
 }  // namespace
 
-int InstallFaultGuard() {
-  install_once.Run([] {
-    InstallHandler();
-    return install_error == 0;
-  });
-  return install_error;
-}
+int InstallFaultGuard() { return install_once.RunForErrno(InstallHandler); }
 
 // Lazy snapshots are Linux-only (win32/unsupported.cc): no write-fault handler.
 bool InstallWriteFaultHandler() { return false; }
