@@ -11,7 +11,8 @@ const tier = (name) => ({
     '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node' } }],
     // The cookbook's ESM-only devDependencies (hyparquet, hyparquet-writer), compiled
     // to CommonJS like the tests; their sources are plain ES2022 with JSDoc types.
-    '/node_modules/hyparquet[^/]*/.+\\.js$': ['ts-jest', {
+    // Either separator: jest rewrites '/' for Windows in transformIgnorePatterns, not here.
+    '[/\\\\]node_modules[/\\\\]hyparquet[^/\\\\]*[/\\\\].+\\.js$': ['ts-jest', {
       tsconfig: { module: 'commonjs', moduleResolution: 'node', allowJs: true, checkJs: false }, isolatedModules: true,
     }],
   },

@@ -7,9 +7,9 @@
 # cross builds) and windows-host.log (the Linux-side host's output).
 #
 # What runs: every test file except those that need Linux-only machinery
-# (SKIPPED below, each with its reason): 13 files, 3.3 to 4.1 minutes on this
-# 2-core machine with the cache filled (2026-12-03: the setup, the cross
-# builds and the load check about 30 s, jest 170 to 220 s). Wine runs the Windows binaries as
+# (SKIPPED below, each with its reason): 27 files, about 4 minutes on this
+# 2-core machine with the cache filled (2026-12-03: 248 s in all, jest about
+# 215 s of it). Wine runs the Windows binaries as
 # Linux processes: what it checks is the win32 port's own code paths
 # (Win32 file mappings, structured exceptions in place of SIGBUS, Windows'
 # file and error semantics) as Wine implements them, not Windows' kernel.
@@ -52,25 +52,9 @@ SKIPPED=(
   # rewriter.js), and so does writeFileSync over it (a truncating open); the
   # next case's writeFileSync then fails too, and the temp directory cannot be
   # removed (EPERM: the file is still mapped). test/windows/ cuts files from
-  # the Linux side instead (wine-host.js). The first ten are otherwise
-  # portable: they would run here once their truncation cases are Linux-only
-  # (as locks.test.ts does with its posixOnly cases).
-  adapters.test.ts             # 2 of 28 cases truncate
-  array-buffer.test.ts         # 3 of 20
-  async.test.ts                # 2 of 6, one with truncator.js
-  fs-read.test.ts              # 2 of 6, one with truncator.js
-  large-file.test.ts           # 1 of 2
-  read-stream.test.ts          # 6 of 13
-  snapshot.test.ts             # 1 of 2 (writeFileSync over the mapped file)
-  view-properties.test.ts      # 1 of 13
-  bad-input.test.ts            # 2 of 59; and it expects Linux's errno numbers (ENOENT -2; libuv on
-                               # Windows gives -4058, as fs does), makes a FIFO with mkfifo, and
-                               # names errno 5 EIO (Windows: no such errno)
-  cookbook-records.test.ts     # 4 of 6
-  cookbook-hyparquet.test.ts   # 4 of 5; also jest.config.js's transform patterns for hyparquet are
-                               # written with '/', so they miss Windows paths (the file fails to load)
-  cookbook-pmtiles.test.ts     # 2 of 3
-  cookbook-yauzl.test.ts       # 3 of 4, two of them then wait for jest's 120 s timeout
+  # the Linux side instead (wine-host.js). Files whose other cases are
+  # portable run here, their truncating cases marked testCuttingMappedFile
+  # (test/support/platforms.ts); these are not, or not yet:
   search-truncation.test.ts
   truncation-same-process.test.ts
   truncation-race.test.ts
@@ -89,7 +73,6 @@ SKIPPED=(
   lease-signals.test.ts        # also the thread-signal module (POSIX signals)
   lease-stale-retake.test.ts
   stable.test.ts               # its lease case; and Windows refuses a rename over the mapped file
-  snapshot-by-read.test.ts     # its lease cases and its truncation
   watch.test.ts                # expects 'lease' and 'inotify'; Windows polls
   workers.test.ts              # truncator.js, and the lease watcher a worker started
   # Lazy snapshots share the file's pages only under a lease: on Windows every
@@ -105,8 +88,6 @@ SKIPPED=(
   cookbook-arrow.test.ts       # a table over a lazy snapshot
   # Futex waits (wait, waitAsync, notify): ERR_FEATURE_UNAVAILABLE_ON_PLATFORM
   # on Windows (WaitOnAddress is per process).
-  atomics.test.ts              # its wait cases; 39 of 44 pass, but after the first wait case 4 more
-                               # fail (writeFileSync over the file it left mapped)
   wait-async.test.ts
   shared-ping-pong.test.ts
   shared-wait-truncation.test.ts
@@ -226,20 +207,14 @@ mkdir -p "$work/wine-host"
 node "$work/test/support/wine-host.js" "$work/wine-host" </dev/null >"$results_dir/windows-host.log" 2>&1 &
 host_pid=$!
 
-files=("$@")
-((${#files[@]} > 0)) || for file in test/*/*.test.ts; do
-  name=${file##*/}
-  skip=0
-  for skipped in "${SKIPPED[@]}"; do [[ $name == "$skipped" ]] && skip=1; done
-  ((skip)) || files+=("$file")
-done
+ci_select_test_files "$@"
 echo "ci-windows: ${#files[@]} test files, skipping ${#SKIPPED[@]}: ${SKIPPED[*]}"
 
 status=0
 # FORCE_COLOR=0: jest's report goes to a file, and Wine's console would
 # otherwise get colour codes into the log. CI_WINE_TIMEOUT: a Windows process
 # that hangs (a jest that never exits) must not hold CI until its own limit:
-# 10 minutes, where jest takes about 3 here (170 to 220 s).
+# 10 minutes, where jest takes about 4 here (215 s).
 (cd "$work" && SAFE_MMAP_TEST_WINE=1 FORCE_COLOR=0 CI_WINE_TIMEOUT=600 \
   SAFE_MMAP_TEST_WINE_HOST="$work/wine-host" SAFE_MMAP_TEST_MODULES="$(ci_wine_path "$work/test-modules")" \
   ci_wine_node node_modules/jest/bin/jest.js --json \

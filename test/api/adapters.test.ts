@@ -7,6 +7,7 @@ import {
   arrayBufferSource, asyncArrayBufferSource, fsReader, MappedFileClosed, MappedFileTruncated, open,
 } from '../../src';
 import { PAGE, patternBuffer } from '../support/files';
+import { testCuttingMappedFile } from '../support/platforms';
 import { useTempDir } from '../support/temp-dir';
 
 const LENGTH = 3 * PAGE + 17;
@@ -50,7 +51,7 @@ test('a source over a view is relative to the view, and its slices are its own m
   file.close();
 });
 
-test('sources: a truncation throws (sync) or rejects (async) MappedFileTruncated; close gives MappedFileClosed', async () => {
+testCuttingMappedFile('sources: a truncation throws (sync) or rejects (async) MappedFileTruncated; close gives MappedFileClosed', async () => {
   const own = dir.file('truncated', patternBuffer(0, 4 * PAGE));
   const file = open(own);
   const sync = arrayBufferSource(file);
@@ -109,7 +110,7 @@ describe('fsReader', () => {
     file.close();
   });
 
-  test('after a truncation: short count at the new end, 0 past it, as fs.readSync', () => {
+  testCuttingMappedFile('after a truncation: short count at the new end, 0 past it, as fs.readSync', () => {
     const own = dir.file('shrinks', patternBuffer(0, 4 * PAGE));
     const file = open(own);
     const reader = fsReader(file);

@@ -4,6 +4,7 @@
 import { truncateSync, writeFileSync } from 'node:fs';
 import { MappedFileClosed, MappedFileTruncated, open } from '../../src';
 import { PAGE, patternBuffer } from '../support/files';
+import { testCuttingMappedFile } from '../support/platforms';
 import { useTempDir } from '../support/temp-dir';
 
 const MiB = 1024 * 1024;
@@ -47,7 +48,7 @@ test.each([0, 1, 4095, MiB + 3, 40 * MiB])('%i bytes: snapshotAsync() and arrayB
   file.close();
 });
 
-test('an ArrayBuffer never changes afterwards and never faults when the file is rewritten and truncated', async () => {
+testCuttingMappedFile('an ArrayBuffer never changes afterwards and never faults when the file is rewritten and truncated', async () => {
   const own = dir.file('own', patternBuffer(0, 3 * PAGE));
   const file = open(own, { validate: 'fault' });
   const sync = file.view().arrayBuffer();
@@ -60,7 +61,7 @@ test('an ArrayBuffer never changes afterwards and never faults when the file is 
   file.close();
 });
 
-test('errors: past a truncation MappedFileTruncated, after close MappedFileClosed (async: as rejections)', async () => {
+testCuttingMappedFile('errors: past a truncation MappedFileTruncated, after close MappedFileClosed (async: as rejections)', async () => {
   const small = dir.file('small', patternBuffer(0, 4 * PAGE));
   const file = open(small);
   const view = file.view();
@@ -76,7 +77,7 @@ test('errors: past a truncation MappedFileTruncated, after close MappedFileClose
   await expect(empty.arrayBufferAsync()).rejects.toBeInstanceOf(MappedFileClosed);
 });
 
-test("'fault' mode: the guard turns the fault of a truncated page into MappedFileTruncated, sync and on the pool", async () => {
+testCuttingMappedFile("'fault' mode: the guard turns the fault of a truncated page into MappedFileTruncated, sync and on the pool", async () => {
   const small = dir.file('small-fault', patternBuffer(0, 4 * PAGE));
   const file = open(small, { validate: 'fault' });  // no size check: the copy itself faults
   const view = file.view(2 * PAGE, PAGE);

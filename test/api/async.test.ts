@@ -2,6 +2,7 @@
 // results as the sync forms, the same errors as rejections, AbortSignal as fs.
 import { truncateSync, writeFileSync } from 'node:fs';
 import { AbortError, MappedFileClosed, MappedFileTruncated, open } from '../../src';
+import { testCuttingMappedFile } from '../support/platforms';
 import { startTruncator } from '../support/processes';
 import { PAGE, patternBuffer, firstPatternMismatch } from '../support/files';
 import { useTempDir } from '../support/temp-dir';
@@ -43,7 +44,7 @@ test('argument errors reject with the sync forms\' errors', async () => {
   file.close();
 });
 
-test('a truncated file rejects with MappedFileTruncated (the guard works on pool threads)', async () => {
+testCuttingMappedFile('a truncated file rejects with MappedFileTruncated (the guard works on pool threads)', async () => {
   const path = dir.patternFile('truncated', 8 * PAGE);
   for (const validate of ['always', 'fault'] as const) {
     const file = open(path, { validate });
@@ -90,7 +91,7 @@ test('an AbortSignal rejects with AbortError: already aborted, or aborted while 
   file.close();
 });
 
-test('async reads racing a truncating process see only MappedFileTruncated and right bytes', async () => {
+testCuttingMappedFile('async reads racing a truncating process see only MappedFileTruncated and right bytes', async () => {
   const FILE_LENGTH = 1 << 20;
   const path = dir.patternFile('race', FILE_LENGTH);
   const file = open(path);

@@ -2,6 +2,7 @@
 // typed array over a SharedArrayBuffer, for each operation, element type and
 // kind of argument, and the errors Atomics and Buffer give for bad ones.
 import { MappedAtomics, MappedFile, open } from '../../src';
+import { testFutexWaits } from '../support/platforms';
 import { useTempDir } from '../support/temp-dir';
 
 const dir = useTempDir();
@@ -101,7 +102,7 @@ test('an unknown type is ERR_INVALID_ARG_VALUE', () => {
   }
 });
 
-test('on a read-only mapping: loads, waits and notify work; every mutating operation is a TypeError', () => {
+testFutexWaits('on a read-only mapping: loads, waits and notify work; every mutating operation is a TypeError', () => {
   file.view().atomics('int32').store(0, 7);
   const readOnly = open(file.path);
   const words = readOnly.view().atomics('int32');
@@ -117,7 +118,7 @@ test('on a read-only mapping: loads, waits and notify work; every mutating opera
   readOnly.close();
 });
 
-test('bigint64 and biguint64 words cannot be waited on or notified: a TypeError', () => {
+testFutexWaits('bigint64 and biguint64 words cannot be waited on or notified: a TypeError', () => {
   for (const type of ['bigint64', 'biguint64'] as const) {
     const words = file.view().atomics(type);
     expect(() => words.wait(0, 0n)).toThrow(TypeError);
@@ -127,7 +128,7 @@ test('bigint64 and biguint64 words cannot be waited on or notified: a TypeError'
   return expect(file.view().atomics('bigint64').waitAsync(0, 0n)).rejects.toThrow(TypeError);
 });
 
-test('wait: not-equal at once, timed-out after the timeout, with Atomics.wait\'s timeout conversions', () => {
+testFutexWaits('wait: not-equal at once, timed-out after the timeout, with Atomics.wait\'s timeout conversions', () => {
   const words = file.view().atomics('int32');
   words.store(0, 5);
   expect(words.wait(0, 4)).toBe('not-equal');
@@ -141,7 +142,7 @@ test('wait: not-equal at once, timed-out after the timeout, with Atomics.wait\'s
   expect(words.wait(0, 4 + 2 ** 32 as never, 0)).toBe(Atomics.wait(reference, 0, 4 + 2 ** 32, 0));
 });
 
-test('after close(), every operation throws MappedFileClosed', () => {
+testFutexWaits('after close(), every operation throws MappedFileClosed', () => {
   const words = file.view().atomics('uint32');
   file.close();
   for (const run of [() => words.load(0), () => words.add(0, 1), () => words.wait(0, 0, 0), () => words.notify(0)]) {

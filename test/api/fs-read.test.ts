@@ -5,6 +5,7 @@ import { closeSync, ftruncateSync, openSync, promises as fsp, readSync, truncate
 import * as fc from 'fast-check';
 import { MappedFileTruncated, open } from '../../src';
 import { binding } from '../../src/binding';
+import { testCuttingMappedFile } from '../support/platforms';
 import { startTruncator } from '../support/processes';
 import { PAGE, patternBuffer } from '../support/files';
 import { useTempDir } from '../support/temp-dir';
@@ -137,7 +138,7 @@ test('an empty file reads 0 everywhere; length 0 reads 0 even from an empty buff
   file.close();
 });
 
-test('the end is the file\'s current size: a truncated file gives fs\'s short counts; grow: \'auto\' reads what was appended', async () => {
+testCuttingMappedFile('the end is the file\'s current size: a truncated file gives fs\'s short counts; grow: \'auto\' reads what was appended', async () => {
   const length = 6 * PAGE;
   const path = dir.patternFile('shrink', length);
   for (const validate of ['always', 'fault'] as const) {
@@ -177,7 +178,7 @@ test('the end is the file\'s current size: a truncated file gives fs\'s short co
   auto.close();
 });
 
-test('under a truncating and regrowing process, read() returns counts of true bytes and never crashes', async () => {
+testCuttingMappedFile('under a truncating and regrowing process, read() returns counts of true bytes and never crashes', async () => {
   // The file's size moves between the fstat that bounds a read and the copy,
   // so copies fault past the end (caught by the guard) and are retried up to
   // the new end; a fault that the regrown file makes look like an I/O error

@@ -7,6 +7,7 @@
 import { closeSync, openSync, promises as fsPromises, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { AbortError, MappedFile, MappedFileClosed, open, RecordLock } from '../../src';
 import { binding } from '../../src/binding';
+import { onWindows, testPosixOnly, testWindowsOnly } from '../support/platforms';
 import { blockedLockWaiters } from '../support/proc-locks';
 import { LockChild, startLockChild } from '../support/processes';
 import { useTempDir } from '../support/temp-dir';
@@ -14,12 +15,9 @@ import { useTempDir } from '../support/temp-dir';
 const dir = useTempDir();
 jest.setTimeout(60_000);
 
-const onWindows = process.platform === 'win32';
-// What only Linux has: OFD semantics (a classic POSIX lock's pitfalls, merging)
-// and /proc/locks.
-const posixOnly = onWindows ? test.skip : test;
-// What only Windows locks do: no merging, the file's own locks conflicting.
-const windowsOnly = onWindows ? test : test.skip;
+// testPosixOnly: OFD semantics (a classic POSIX lock's pitfalls, merging)
+// and /proc/locks. testWindowsOnly: what only Windows locks do (no merging,
+// the file's own locks conflicting).
 
 // `promise`, or a rejection when it has not settled after `ms`: a cancel that
 // never reaches the waiting thread leaves its lock() pending for good.
@@ -196,7 +194,7 @@ async function closingAnotherDescriptorKeepsTheLock(name: string, useAnotherDesc
 
 // POSIX only: Windows refuses reads of a locked range through another handle
 // (mandatory locking); its own case follows.
-posixOnly('closing an unrelated descriptor of the same file keeps the lock', () =>
+testPosixOnly('closing an unrelated descriptor of the same file keeps the lock', () =>
   closingAnotherDescriptorKeepsTheLock('unrelated', (path) => {
     const fd = openSync(path, 'r');
     readSync(fd, Buffer.alloc(16), 0, 16, 0);
@@ -204,7 +202,7 @@ posixOnly('closing an unrelated descriptor of the same file keeps the lock', () 
     readFileSync(path);
   }));
 
-windowsOnly('Windows: closing another handle of the file keeps the lock', () =>
+testWindowsOnly('Windows: closing another handle of the file keeps the lock', () =>
   closingAnotherDescriptorKeepsTheLock('unrelated-win', (path) => {
     // Outside the range: Windows fails ReadFile on a locked range through
     // another handle (mandatory locking; Wine does not).
@@ -292,7 +290,7 @@ test('bad arguments give the documented errors', async () => {
   expect(await triedElsewhere(path, 0, Infinity)).toEqual(['locked']);
 });
 
-windowsOnly("Windows: a file's locks do not merge; its exclusive ones conflict with its own, shared ones stack", async () => {
+testWindowsOnly("Windows: a file's locks do not merge; its exclusive ones conflict with its own, shared ones stack", async () => {
   const path = dir.file('no-merge', Buffer.alloc(4096));
   const file = mapped(path);
   // Linux would merge these two; on Windows the second waits for the first.

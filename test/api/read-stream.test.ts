@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { MappedFileTruncated, open } from '../../src';
 import { binding } from '../../src/binding';
 import { PAGE, patternBuffer } from '../support/files';
+import { testCuttingMappedFile } from '../support/platforms';
 import { useTempDir } from '../support/temp-dir';
 
 const dir = useTempDir();
@@ -67,7 +68,7 @@ test('backpressure: a paused stream stops reading; destroy() stops it for good',
 // In 'always' mode the size check sees the truncation before any page is
 // touched; 'fault' mode reads on and takes the fault, so that case is the one
 // that fails without the guard (the process dies of SIGBUS).
-test.each(['always', 'fault'] as const)("validate '%s': a truncation during the stream is an error event carrying MappedFileTruncated", async (validate) => {
+testCuttingMappedFile.each(['always', 'fault'] as const)("validate '%s': a truncation during the stream is an error event carrying MappedFileTruncated", async (validate) => {
   // 100 KiB is page-aligned: no zero-filled tail page, which 'fault' mode would return as documented.
   const path = dir.patternFile(`truncated-${validate}`, 4 << 20);
   const file = open(path, { validate });
@@ -88,7 +89,7 @@ test.each(['always', 'fault'] as const)("validate '%s': a truncation during the 
   file.close();
 });
 
-test.each([
+testCuttingMappedFile.each([
   ['on the calling thread, validate fault', 1, 'fault'], ['on the pool, validate fault', 2, 'fault'],
   ['on the calling thread, validate always', 1, 'always'], ['on the pool, validate always', 2, 'always'],
 ] as const)(

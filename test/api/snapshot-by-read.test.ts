@@ -10,6 +10,7 @@ import { closeSync, constants, openSync, readFileSync, truncateSync } from 'node
 import { MappedFileTruncated, open } from '../../src';
 import { PAGE, patternBuffer } from '../support/files';
 import { heatUntilLeased } from '../support/lease-heat.cjs';
+import { testCuttingMappedFile, testPosixOnly } from '../support/platforms';
 import { useTempDir } from '../support/temp-dir';
 
 const dir = useTempDir();
@@ -44,7 +45,7 @@ test('the bytes of the file, below, at and above 32 MiB, at offsets inside pages
   file.close();
 });
 
-(process.platform === 'linux' ? test : test.skip)("a large snapshot leaves the mapping's page table empty; a smaller one fills it", () => {
+testPosixOnly("a large snapshot leaves the mapping's page table empty; a smaller one fills it", () => {
   const path = dir.patternFile('page-table', FROM + MiB);
   const file = open(path);
   expect(file.view().snapshot().equals(patternBuffer(0, FROM + MiB))).toBe(true);
@@ -60,7 +61,7 @@ describe.each([
   // Hole 1 of the lease (docs/guarantees.md): this truncates and breaks no lease.
   ['lease, cut by open(O_RDONLY|O_TRUNC)', true, (path: string) => closeSync(openSync(path, constants.O_RDONLY | constants.O_TRUNC))],
 ])('a file cut inside the range (%s)', (name, lease, cut) => {
-  test('throws MappedFileTruncated with the new size; what the file still holds reads', () => {
+  testCuttingMappedFile('throws MappedFileTruncated with the new size; what the file still holds reads', () => {
     const path = dir.patternFile(`cut-${name.replace(/\W+/g, '-')}`, FROM + 2 * MiB);
     const file = open(path, { lease });
     const view = file.view();

@@ -4,11 +4,12 @@
 import { truncateSync, writeFileSync } from 'node:fs';
 import { open } from '../../src';
 import { PAGE, patternBuffer } from '../support/files';
+import { testCuttingMappedFile } from '../support/platforms';
 import { useTempDir } from '../support/temp-dir';
 
 const dir = useTempDir();
 
-test('a snapshot never changes afterwards and never faults, whatever happens to the file', () => {
+testCuttingMappedFile('a snapshot never changes afterwards and never faults, whatever happens to the file', () => {
   const path = dir.patternFile('snap', 3 * PAGE);
   const file = open(path);
   const snapshot = file.view().snapshot();
@@ -31,11 +32,13 @@ test('a snapshot never changes afterwards and never faults, whatever happens to 
 
 test('a snapshot is a fresh Buffer each time', () => {
   const path = dir.patternFile('fresh', 100);
-  const view = open(path).view();
+  const file = open(path);
+  const view = file.view();
   const first = view.snapshot();
   const second = view.snapshot();
   expect(first).toEqual(second);
   first[0] ^= 0xff;
   expect(second[0]).toBe(patternBuffer(0, 1)[0]);
   expect(view.readUInt8(0)).toBe(patternBuffer(0, 1)[0]);
+  file.close();
 });

@@ -10,6 +10,7 @@ import type { AsyncBuffer } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { arrayBufferSource, asyncArrayBufferSource, MappedFile, MappedFileTruncated, open } from '../../src';
 import { PAGE } from '../support/files';
+import { testCuttingMappedFile } from '../support/platforms';
 import { useTempDir } from '../support/temp-dir';
 import { prng } from '../support/random';
 
@@ -82,7 +83,7 @@ function truncatingBefore(source: AsyncBuffer, when: number, target: string, siz
 }
 
 describe.each(['always', 'fault'] as const)("validate: '%s'", (validate) => {
-  test.each(['sync', 'async'] as const)('a truncation mid-read rejects with MappedFileTruncated (%s source)', async (kind) => {
+  testCuttingMappedFile.each(['sync', 'async'] as const)('a truncation mid-read rejects with MappedFileTruncated (%s source)', async (kind) => {
     const own = `${dir.path}/truncated-${validate}-${kind}.parquet`;
     writeParquet(own);
     const keep = Math.floor(statSync(own).size / 2 / PAGE) * PAGE;  // page-aligned: 'fault' mode faults past it

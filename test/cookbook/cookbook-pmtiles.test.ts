@@ -1,15 +1,16 @@
 // Cookbook (docs/cookbook.md), PMTiles: a tile archive (built here by hand, per the v3
 // spec) read through the recipe's pmtiles Source gives every tile, the header
-// and the metadata that pmtiles' own FileSource over the file (fs.openAsBlob)
+// and the metadata that pmtiles' own FileSource over a File of its bytes
 // gives. A truncation in the middle of reading the tiles reaches getZxy()'s
 // caller as MappedFileTruncated, passed through pmtiles unchanged. Without the
 // guard ('fault' mode, SAFE_MMAP_TEST_DISABLE_GUARD=1) that test dies by SIGBUS.
-import { openAsBlob, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { FileSource, PMTiles, Source, zxyToTileId } from 'pmtiles';
 import { arrayBufferSource, MappedFile, MappedFileTruncated, open } from '../../src';
 import { PAGE } from '../support/files';
-import { useTempDir } from '../support/temp-dir';
+import { testCuttingMappedFile } from '../support/platforms';
 import { prng } from '../support/random';
+import { useTempDir } from '../support/temp-dir';
 
 // --- the cookbook recipe ---
 function mappedTileSource(file: MappedFile): Source {
@@ -86,8 +87,11 @@ function buildArchive(target: string): Tile[] {
   return made;
 }
 
+// The file's bytes read into memory: a Blob from fs.openAsBlob holds the file
+// open until it is collected, and Windows cannot remove a directory while one
+// of its files is open.
 async function ownReader(target: string): Promise<PMTiles> {
-  return new PMTiles(new FileSource(new File([await openAsBlob(target)], 'tiles.pmtiles')));
+  return new PMTiles(new FileSource(new File([readFileSync(target)], 'tiles.pmtiles')));
 }
 
 beforeAll(() => {
@@ -113,7 +117,7 @@ test('every tile, the header and the metadata equal pmtiles\' own FileSource', a
 });
 
 describe.each(['always', 'fault'] as const)("validate: '%s'", (validate) => {
-  test('a truncation in the middle of reading the tiles rejects with MappedFileTruncated', async () => {
+  testCuttingMappedFile('a truncation in the middle of reading the tiles rejects with MappedFileTruncated', async () => {
     const own = `${dir.path}/truncated-${validate}.pmtiles`;
     buildArchive(own);
     const file = open(own, { validate });

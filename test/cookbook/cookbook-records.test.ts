@@ -7,6 +7,7 @@
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { MappedFileTruncated, MappedView, open } from '../../src';
 import { PAGE } from '../support/files';
+import { testCuttingMappedFile } from '../support/platforms';
 import { useTempDir } from '../support/temp-dir';
 import { prng } from '../support/random';
 
@@ -110,7 +111,7 @@ test('a file that is not REC1, or shorter than its count says, fails as the Buff
 });
 
 describe.each(['always', 'fault'] as const)("validate: '%s'", (validate) => {
-  test.each(['readRecords', 'scanRecords'] as const)('a truncation in the middle of the scan throws MappedFileTruncated out of %s', (parser) => {
+  testCuttingMappedFile.each(['readRecords', 'scanRecords'] as const)('a truncation in the middle of the scan throws MappedFileTruncated out of %s', (parser) => {
     const own = `${dir.path}/truncated-${validate}-${parser}.rec`;
     writeRecords(own);
     const keep = 32 * PAGE;  // page-aligned: 'fault' mode faults past it; past the first 64 KiB chunk
