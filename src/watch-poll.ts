@@ -5,14 +5,19 @@
 // file's size and change time against the last seen. Changes therefore show
 // after they happened, within one interval, and a change that restores both
 // (a rewrite of equal bytes inside one tick of the clock) is not seen.
-import { statSync } from 'node:fs';
+// The stat is of a descriptor opened with the watch, as the native watch
+// fstats the mapping's own: it follows the mapped file through a rename, as
+// the path would not. libuv opens it with FILE_SHARE_DELETE, and the mapping
+// holds the file open anyway, so it keeps no other program from renaming or
+// deleting it.
+import { closeSync, fstatSync, openSync } from 'node:fs';
 
 import { binding, type NativeChangeWatch } from './binding';
 
 const W = binding.constants.watch;
 
 export class PolledChangeWatch implements NativeChangeWatch {
-  readonly #path: string;
+  #fd: number | undefined;
   readonly #onChange: () => void;
   #seen: string;
   #dirty = false;
@@ -20,7 +25,7 @@ export class PolledChangeWatch implements NativeChangeWatch {
   #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(path: string, onChange: () => void) {
-    this.#path = path;
+    this.#fd = openSync(path, 'r');
     this.#onChange = onChange;
     this.#seen = this.#state();
   }
@@ -49,20 +54,25 @@ export class PolledChangeWatch implements NativeChangeWatch {
 
   /** A pending next() keeps the process alive, as the native watch's threadsafe function does. */
   ref(keepAlive: boolean): void {
-    if (keepAlive) this.#keepAlive ??= setInterval(() => {}, 2 ** 30);
-    else this.stop();
+    if (keepAlive) {
+      this.#keepAlive ??= setInterval(() => {}, 2 ** 30);
+    } else {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
   }
 
   stop(): void {
-    clearInterval(this.#keepAlive);
-    this.#keepAlive = undefined;
+    this.ref(false);
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
   }
 
   // Size and change time in nanoseconds (Windows: EndOfFile and ChangeTime),
-  // or a marker when the file cannot be stat'ed (deleted, say): a change too.
+  // or a marker when the file cannot be stat'ed: a change too.
   #state(): string {
     try {
-      const stats = statSync(this.#path, { bigint: true });
+      const stats = fstatSync(this.#fd!, { bigint: true });
       return `${stats.size}:${stats.ctimeNs}`;
     } catch (error) {
       return `error:${(error as NodeJS.ErrnoException).code}`;

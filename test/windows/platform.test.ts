@@ -7,7 +7,7 @@
 // FlushFileBuffers, and reads by ReadFile (large snapshots, the pool) give
 // the file's bytes.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkSnapshot, open } from '../../src';
 import { PACKAGE_ROOT } from '../support/processes';
@@ -104,6 +104,20 @@ test("watch() polls: another process's change arrives as a 'poll' event with the
   const event = await watcher.next();
   expect(event.value).toEqual({ kind: 'change', size: 4196, method: 'poll' });
   expect(await exited).toBe(0);
+  await watcher.return();
+  file.close();
+});
+
+test('watch() follows the mapped file through a rename: a change under its new name arrives', async () => {
+  const path = patternFile(4096);
+  const file = open(path);
+  const watcher = file.watch({ interval: 20 });
+  const renamed = `${path}-renamed`;
+  renameSync(path, renamed);
+  writeFileSync(path, Buffer.alloc(10));  // another file under the old name: not the watched one
+  appendFileSync(renamed, Buffer.alloc(100));
+  const event = await watcher.next();
+  expect(event.value).toEqual({ kind: 'change', size: 4196, method: 'poll' });
   await watcher.return();
   file.close();
 });
