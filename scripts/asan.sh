@@ -20,8 +20,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Not run here: package (npm pack builds its own, unsanitized addon),
 # close-race-valgrind (valgrind cannot run an ASan process), event-loop (its
-# latency bounds do not hold at ASan's speed) and asan itself (this script).
-EXCLUDED=(package close-race-valgrind event-loop asan)
+# latency bounds do not hold at ASan's speed), glibc-floor (it checks the
+# prebuilds, which the copy has not, and the floor of a build that links
+# libasan means nothing) and asan itself (this script).
+EXCLUDED=(package close-race-valgrind event-loop glibc-floor asan)
 
 is_excluded() {  # is_excluded test/<tier>/<name>.test.ts
   local name
@@ -161,8 +163,26 @@ echo "asan: running ${#tests[@]} test files: ${tests[*]}"
 jest_status=0
 (cd "$PACKAGE" && node node_modules/jest/bin/jest.js --runTestsByPath "${tests[@]}") </dev/null || jest_status=$?
 
-reports=("$LOGS"/*)
-if [[ -e "${reports[0]}" ]]; then
+# A report that holds nothing but ASan's warning that it ignored
+# __asan_handle_no_return is what a siglongjmp off an alternate signal stack
+# gives. fault-recovery-state's control children do exactly that, on purpose
+# (SAFE_MMAP_TEST_RECOVER_IN_HANDLER=1: the old exit, from inside the handler,
+# that the test shows to lose state); the guard itself leaves the handler
+# through sigreturn and never jumps off that stack. Such a report is printed
+# and not counted; any other line in it counts.
+reports=()
+for report in "$LOGS"/*; do
+  [[ -e $report ]] || continue
+  if ! grep -v -e '^==[0-9]*==WARNING: ASan is ignoring requested __asan_handle_no_return: ' \
+      -e '^False positive error reports may follow$' -e '^For details see https://github.com/google/sanitizers/issues/189$' \
+      "$report" | grep -q .; then
+    echo "asan: ${report##*/}: only the warning of a jump off the alternate signal stack (a control child of fault-recovery-state), not counted:" >&2
+    cat "$report" >&2
+    continue
+  fi
+  reports+=("$report")
+done
+if ((${#reports[@]} > 0)); then
   for report in "${reports[@]}"; do
     echo "asan: ---- sanitizer report ${report##*/} ----" >&2
     cat "$report" >&2
