@@ -1,7 +1,7 @@
 // Error classes thrown by safe-mmap, plus the Node-style argument and system
 // errors (same classes and `code`s as Buffer and fs give, so callers can
 // handle both alike).
-import { format, inspect, getSystemErrorMap } from 'node:util';
+import { format, getSystemErrorMap, inspect, type InspectOptions } from 'node:util';
 
 export interface MappedFileErrorDetails {
   path: string;
@@ -124,10 +124,11 @@ export function invalidArgValue(name: string, value: unknown, reason: string): N
 }
 
 // util.inspect itself throws for some values (a DataView over a detached
-// buffer): the argument error must still be the one thrown.
-function safeInspect(value: unknown): string {
+// buffer): the argument error must still be the one thrown. Every error here
+// that shows a received value shows it through this.
+function safeInspect(value: unknown, options?: InspectOptions): string {
   try {
-    return inspect(value);
+    return inspect(value, options);
   } catch {
     return Object.prototype.toString.call(value);
   }
@@ -173,9 +174,9 @@ function describeReceived(value: unknown): string {
   if (typeof value === 'function') return `function ${value.name}`;
   if (typeof value === 'object') {
     const name = (value as object).constructor?.name;
-    return name ? `an instance of ${name}` : inspect(value, { depth: -1 });
+    return name ? `an instance of ${name}` : safeInspect(value, { depth: -1 });
   }
-  let shown = inspect(value, { colors: false });
+  let shown = safeInspect(value, { colors: false });
   if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
   return `type ${typeof value} (${shown})`;
 }
@@ -188,7 +189,7 @@ function formatReceivedNumber(value: unknown): string {
   if (typeof value === 'bigint' && (value > 2n ** 32n || value < -(2n ** 32n))) {
     return `${addNumericalSeparator(String(value))}n`;
   }
-  return inspect(value);
+  return safeInspect(value);
 }
 
 function addNumericalSeparator(digits: string): string {

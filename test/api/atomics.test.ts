@@ -73,6 +73,13 @@ describe.each(Object.keys(TYPES) as (keyof typeof TYPES)[])('%s', (type) => {
       expect([index, outcome(() => mapped.load(index as number))]).toEqual([index, expected]);
     }
     expect(() => mapped.add(mapped.length, 1 as never)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    // An index that util.inspect cannot show (a DataView over a detached
+    // buffer) on an empty range: still the coded RangeError (the fuzz found an uncoded TypeError).
+    const buffer = new ArrayBuffer(8);
+    const overDetached = new DataView(buffer);
+    structuredClone(buffer, { transfer: [buffer] });
+    const empty = file.view(0, 0).atomics(type);
+    expect(() => empty.load(overDetached as never)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
   });
 });
 
