@@ -134,12 +134,15 @@ export interface LeaseReaderTally {
 /**
  * Starts a lease reader (test/support/lease-reader.js): it maps `path`, heats
  * it until it holds its lease, then reads random ranges with the strict
- * pattern oracle for `milliseconds`. `mapped` resolves with its validation
- * method once heated, `tally` with its report.
+ * pattern oracle for `milliseconds` (a control's race: or until the first
+ * wrong byte). `mapped` resolves with its validation method once heated,
+ * `tally` with its report.
  */
-export function startLeaseReader(path: string, milliseconds: number, env: NodeJS.ProcessEnv = {}) {
+export function startLeaseReader(path: string, milliseconds: number, env: NodeJS.ProcessEnv = {},
+  { stopAtFirstWrong = false } = {}) {
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'lease-reader.js'), path,
-    String(milliseconds)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    String(milliseconds), 'always', ...(stopAtFirstWrong ? ['stop-at-first-wrong'] : [])],
+  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let output = '';
   let onMapped: (method: string) => void;
   const mapped = new Promise<string>((resolve) => { onMapped = resolve; });
