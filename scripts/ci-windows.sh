@@ -55,9 +55,6 @@ SKIPPED=(
   # the Linux side instead (wine-host.js). Files whose other cases are
   # portable run here, their truncating cases marked testCuttingMappedFile
   # (test/support/platforms.ts); these are not, or not yet:
-  fs-read.test.ts              # its fs.readSync parity property: on Windows fs.readSync fails a
-                               # negative bigint position with EINVAL, where Linux reads at the
-                               # current position; file.read does not copy that difference yet
   search-truncation.test.ts
   truncation-same-process.test.ts
   truncation-race.test.ts

@@ -86,14 +86,28 @@ function describeErrno(errno: number): string {
   return entry ? `${entry[0]}: ${entry[1]}` : `errno ${errno}`;
 }
 
-/** An fs-style system error: `ENOENT: no such file or directory, open '/x'`. */
-export function systemError(errno: number, syscall: string, path: string, detail?: string): NodeJS.ErrnoException {
+/**
+ * The errno that fs gives for `code` on this platform: libuv's (negative)
+ * number, as getSystemErrorMap() holds it: -2 for ENOENT on Linux, -4058 on
+ * Windows. undefined on a runtime without that map.
+ */
+export function uvErrno(code: string): number | undefined {
+  for (const [errno, [name]] of getSystemErrorMap?.() ?? []) if (name === code) return errno;
+  return undefined;
+}
+
+/**
+ * An fs-style system error: `ENOENT: no such file or directory, open '/x'`,
+ * or without a path `EINVAL: invalid argument, read`.
+ */
+export function systemError(errno: number, syscall: string, path?: string, detail?: string): NodeJS.ErrnoException {
   const [code, description] = getSystemErrorMap().get(-Math.abs(errno)) ?? ['UNKNOWN', 'unknown error'];
-  const error: NodeJS.ErrnoException = new Error(`${code}: ${detail ?? description}, ${syscall} '${path}'`);
+  const error: NodeJS.ErrnoException = new Error(`${code}: ${detail ?? description}, ${syscall}${
+    path === undefined ? '' : ` '${path}'`}`);
   error.errno = -Math.abs(errno);
   error.code = code;
   error.syscall = syscall;
-  error.path = path;
+  if (path !== undefined) error.path = path;
   return error;
 }
 

@@ -227,7 +227,7 @@ export class MappedFile implements ViewSource {
     const at = read.position ?? this.#position;
     this.#growFor(at, read.length);
     const count = binding.readAt(this.#native.slot, read.target, read.offset, at, read.length);
-    if (read.position === null) this.#position = at + count;
+    if (read.advancesPosition) this.#position = at + count;
     return count;
   }
 
@@ -248,7 +248,7 @@ export class MappedFile implements ViewSource {
     const at = read.position ?? this.#position;
     this.#growFor(at, read.length);
     const bytesRead = (await this.#native.readAtAsync(read.target, read.offset, at, read.length, null)) as number;
-    if (read.position === null) this.#position = at + bytesRead;
+    if (read.advancesPosition) this.#position = at + bytesRead;
     return { bytesRead, buffer: read.buffer };
   }
 

@@ -8,10 +8,9 @@
 // own (native/record_locks.cc), never on the pool; this module keeps the
 // file's held locks and pending waits so that close() can settle them.
 import { constants as osConstants } from 'node:os';
-import { getSystemErrorMap } from 'node:util';
 import { AbortError, disposeSymbol, signalOf, whenClosed } from './async';
 import { binding } from './binding';
-import { invalidArgType, MappedFileClosed, readOnly, systemError } from './errors';
+import { invalidArgType, MappedFileClosed, readOnly, systemError, uvErrno } from './errors';
 import type { MappedFile } from './file';
 import { validateInteger } from './validate';
 
@@ -20,8 +19,8 @@ import { validateInteger } from './validate';
 // too; on Windows libuv's own (EAGAIN 4088), where os.constants.errno holds
 // the C runtime's (EAGAIN 11).
 function errnoNamed(code: 'EAGAIN' | 'EBADF' | 'ECANCELED'): number {
-  for (const [errno, [name]] of getSystemErrorMap?.() ?? []) if (name === code) return -errno;
-  return osConstants.errno[code];  // a runtime without the map
+  const errno = uvErrno(code);
+  return errno === undefined ? osConstants.errno[code] : -errno;  // a runtime without the map
 }
 const [EAGAIN, EBADF, ECANCELED] = (['EAGAIN', 'EBADF', 'ECANCELED'] as const).map(errnoNamed);
 // The system call that lockRange makes, for messages.

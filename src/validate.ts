@@ -2,7 +2,7 @@
 // (lib/buffer.js) or fs does for the same parameter, so that a MappedView and
 // a Buffer holding the same bytes fail alike.
 import { isArrayBufferView, isUint8Array } from 'node:util/types';
-import { bufferOutOfBounds, invalidArgType, invalidArgValue, outOfRange, unknownEncoding } from './errors';
+import { bufferOutOfBounds, invalidArgType, invalidArgValue, outOfRange, systemError, unknownEncoding, uvErrno } from './errors';
 
 export function validateNumber(value: unknown, name: string): asserts value is number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
@@ -168,6 +168,8 @@ export interface ReadArguments {
   length: number;
   /** A byte position, or null for the current position (fs: null, undefined, -1, a negative bigint). */
   position: number | null;
+  /** Whether the read moves the current position on: those at the current position do, but Windows' -2n. */
+  advancesPosition: boolean;
 }
 
 const MIN_INT64 = -(2n ** 63n);
@@ -202,26 +204,38 @@ export function readArguments(buffer: unknown, offsetOrOptions: unknown, length:
   const count = (length as number) | 0;  // fs: `length |= 0`
   // fs answers 0 here before it looks further at the buffer (which may be a
   // DataView over a detached ArrayBuffer, whose byteOffset throws).
-  if (count === 0) return { buffer, target: new Uint8Array(0), offset, length: 0, position: null };
+  if (count === 0) return { buffer, target: new Uint8Array(0), offset, length: 0, position: null, advancesPosition: false };
   if (buffer.byteLength === 0) throw invalidArgValue('buffer', buffer, 'is empty and cannot be written');
   // lib/internal/fs/utils.js validateOffsetLengthRead
   if (count < 0) throw outOfRange('length', '>= 0', count);
   if (offset + count > buffer.byteLength) throw outOfRange('length', `<= ${buffer.byteLength - offset}`, count);
   const target = isUint8Array(buffer) ? buffer : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  return { buffer, target, offset, length: count, position: readPosition(position) };
+  return { buffer, target, offset, length: count, ...readPosition(position) };
 }
 
-/** lib/internal/fs/utils.js validatePosition; null for the current position. */
-function readPosition(position: unknown): number | null {
-  if (position === null || position === undefined) return null;
+const AT_CURRENT_POSITION = { position: null, advancesPosition: true };
+
+/** lib/internal/fs/utils.js validatePosition, and where libuv then reads. */
+function readPosition(position: unknown): Pick<ReadArguments, 'position' | 'advancesPosition'> {
+  if (position === null || position === undefined) return AT_CURRENT_POSITION;
   if (typeof position === 'bigint') {
     if (position < MIN_INT64 || position > MAX_INT64) {
       throw outOfRange('position', `>= ${MIN_INT64} && <= ${MAX_INT64}`, position);
     }
-    if (position < 0n) return null;  // fs reads at the current position for any negative one
-    return position > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(position);
+    if (position >= 0n) {
+      return { position: position > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(position), advancesPosition: false };
+    }
+    // libuv on POSIX reads at the current position for any negative offset.
+    // On Windows only -1 is its own "current position"; any other offset
+    // goes to ReadFile, whose kernel reads -2 (FILE_USE_FILE_POINTER_POSITION)
+    // at the current position too, and then libuv puts the position back, as
+    // after any positioned read; it refuses the rest, and fs.readSync throws
+    // EINVAL. Seen under Wine with node.exe 20.
+    if (process.platform !== 'win32' || position === -1n) return AT_CURRENT_POSITION;
+    if (position === -2n) return { position: null, advancesPosition: false };
+    throw systemError(uvErrno('EINVAL') ?? -22, 'read');
   }
   if (typeof position !== 'number') throw invalidArgType('position', 'of type bigint or integer', position);
   validateInteger(position, 'position', -1, Number.MAX_SAFE_INTEGER);
-  return position === -1 ? null : position;
+  return position === -1 ? AT_CURRENT_POSITION : { position, advancesPosition: false };
 }

@@ -5,7 +5,7 @@ import { closeSync, ftruncateSync, openSync, promises as fsp, readSync, truncate
 import * as fc from 'fast-check';
 import { MappedFileTruncated, open } from '../../src';
 import { binding } from '../../src/binding';
-import { testCuttingMappedFile } from '../support/platforms';
+import { onWindows, systemErrno, testCuttingMappedFile } from '../support/platforms';
 import { startTruncator } from '../support/processes';
 import { PAGE, patternBuffer } from '../support/files';
 import { useTempDir } from '../support/temp-dir';
@@ -45,6 +45,18 @@ function argumentsOf(read: ReadCase, buffer: NodeJS.ArrayBufferView): unknown[] 
   return read.optionsForm ? [buffer, { offset, length, position: read.position }] : [buffer, offset, length, read.position];
 }
 
+// A read's count, or the error it threw: on Windows fs.readSync refuses a
+// bigint position below -2n (EINVAL), where Linux reads at the current
+// position, and file.read answers as fs does on each.
+function outcomeOf(read: () => number): { count: number } | { error: Partial<NodeJS.ErrnoException> } {
+  try {
+    return { count: read() };
+  } catch (caught) {
+    const { name, code, errno, syscall, message } = caught as NodeJS.ErrnoException;
+    return { error: { name, code, errno, syscall, message } };
+  }
+}
+
 test('read() gives fs.readSync\'s results, buffer contents and current position (property)', () => {
   let run = 0;
   fc.assert(fc.property(fc.integer({ min: 0, max: 3 * PAGE + 50 }), fc.array(readArbitrary, { minLength: 1, maxLength: 6 }),
@@ -56,8 +68,8 @@ test('read() gives fs.readSync\'s results, buffer contents and current position 
         for (const read of reads) {
           const initial = Buffer.alloc(read.size, read.fill);
           const ours = makeBuffer(read.kind, initial), theirs = makeBuffer(read.kind, initial);
-          const expected = (readSync as (...args: unknown[]) => number)(fd, ...argumentsOf(read, theirs));
-          expect(file.read(...(argumentsOf(read, ours) as Parameters<typeof file.read>))).toBe(expected);
+          const expected = outcomeOf(() => (readSync as (...args: unknown[]) => number)(fd, ...argumentsOf(read, theirs)));
+          expect(outcomeOf(() => file.read(...(argumentsOf(read, ours) as Parameters<typeof file.read>)))).toEqual(expected);
           expect(bytesOf(ours).equals(bytesOf(theirs))).toBe(true);
         }
       } finally {
@@ -124,6 +136,34 @@ test('bad arguments get fs.readSync\'s errors, thrown by read() and rejected by 
   }
   closeSync(fd);
   file.close();
+});
+
+test('a negative bigint position: fs.readSync\'s answer on this platform, from read() and readAsync()', async () => {
+  const path = dir.patternFile('negative', 100);
+  // Two files, so that each has the descriptor's current position.
+  const file = open(path), asyncFile = open(path);
+  const fd = openSync(path, 'r');
+  try {
+    for (const position of [-1n, -2n, -2n, -1n, -3n, -(2n ** 63n), -1n]) {
+      const theirs = Buffer.alloc(10), ours = Buffer.alloc(10), ourAsync = Buffer.alloc(10);
+      const expected = outcomeOf(() => readSync(fd, theirs, 0, 10, position));
+      // Linux: the current position, which the read advances. Windows: -1n
+      // likewise, -2n the current position left where it was, the rest EINVAL.
+      expect(expected).toEqual(onWindows && position < -2n
+        ? { error: expect.objectContaining({ code: 'EINVAL', syscall: 'read', errno: systemErrno('EINVAL') }) }
+        : { count: 10 });
+      expect(outcomeOf(() => file.read(ours, 0, 10, position))).toEqual(expected);
+      expect(ours.equals(theirs)).toBe(true);
+      const asyncOutcome = await asyncFile.readAsync(ourAsync, 0, 10, position).then(
+        ({ bytesRead }) => ({ count: bytesRead }), (error) => outcomeOf(() => { throw error; }));
+      expect(asyncOutcome).toEqual(expected);
+      expect(ourAsync.equals(theirs)).toBe(true);
+    }
+  } finally {
+    closeSync(fd);
+    file.close();
+    asyncFile.close();
+  }
 });
 
 test('an empty file reads 0 everywhere; length 0 reads 0 even from an empty buffer', async () => {

@@ -4,7 +4,7 @@
 // cannot run there. What Windows does instead is checked by
 // test/windows/truncate-refused, and a cut from outside (the Linux side of
 // Wine) by test/windows/truncated-under-view.
-import { getSystemErrorMap } from 'node:util';
+import { uvErrno } from '../../src/errors';
 
 export const onWindows = process.platform === 'win32';
 
@@ -17,13 +17,11 @@ export const testPosixOnly: jest.It = onWindows ? test.skip : test;
 /** A test of what only Windows does (its LockFileEx semantics, say). */
 export const testWindowsOnly: jest.It = onWindows ? test : test.skip;
 
-/**
- * The errno that fs gives for `code` on this platform: libuv's (negative)
- * number, -2 for ENOENT on Linux and -4058 on Windows.
- */
+/** The errno that fs gives for `code` on this platform (-2 for ENOENT on Linux, -4058 on Windows). */
 export function systemErrno(code: string): number {
-  for (const [errno, [name]] of getSystemErrorMap()) if (name === code) return errno;
-  throw new Error(`no errno is named ${code} here`);
+  const errno = uvErrno(code);
+  if (errno === undefined) throw new Error(`no errno is named ${code} here`);
+  return errno;
 }
 
 /**
