@@ -166,7 +166,7 @@ export interface ReadArguments {
   offset: number;
   /** 0 means: read nothing, return 0 (fs answers before looking at the buffer's size). */
   length: number;
-  /** A byte position, or null for the current position (fs: null, undefined, -1, a negative bigint). */
+  /** A byte position, or null for the current position (fs: null, undefined, -1, a negative bigint; on Windows -1n and -2n). */
   position: number | null;
   /** Whether the read moves the current position on: those at the current position do, but Windows' -2n. */
   advancesPosition: boolean;
@@ -223,7 +223,8 @@ function readPosition(position: unknown): Pick<ReadArguments, 'position' | 'adva
       throw outOfRange('position', `>= ${MIN_INT64} && <= ${MAX_INT64}`, position);
     }
     if (position >= 0n) {
-      return { position: position > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(position), advancesPosition: false };
+      const at = position > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(position);
+      return { position: at, advancesPosition: false };
     }
     // libuv on POSIX reads at the current position for any negative offset.
     // On Windows only -1 is its own "current position"; any other offset
