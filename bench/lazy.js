@@ -12,7 +12,7 @@ const vm = require('node:vm');
 const { open, checkSnapshot } = require('..');
 const { binding } = require('../lib/binding');
 const { rememberCopy, rememberLazy } = require('../lib/snapshot');
-const { compare, median } = require('./measure');
+const { compare, median, percentile } = require('./measure');
 const { heatUntilLeased } = require('./lease-heat');
 
 const KiB = 1024;
@@ -220,11 +220,6 @@ async function crossoverGroups({ file, view, fileSize, rounds, progress, notes }
     + (from ? `lazy is at least as fast from ${sizeName(from.size)} on` : 'the copy wins at every size measured')
     + ` (LAZY_MINIMUM_BYTES is ${sizeName(binding.constants.lazy.minimumBytes)}).`);
   return groups;
-}
-
-function percentile(values, fraction) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
 }
 
 // The writer: another process, which opens the file for writing (and writes

@@ -7,14 +7,9 @@
 'use strict';
 const fs = require('node:fs');
 const { open } = require('..');
-const { median } = require('./measure');
+const { median, percentile } = require('./measure');
 const { heatUntilLeased } = require('./lease-heat');
 const { binding } = require('../lib/binding');
-
-function percentile(values, fraction) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
-}
 
 function timed(operation) {
   const start = process.hrtime.bigint();

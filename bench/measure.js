@@ -4,10 +4,13 @@
 // measured in the same rounds.
 'use strict';
 
-function median(values) {
+/** The value below which `fraction` of `values` lie (0.5: the median, 0.99: p99). */
+function percentile(values, fraction) {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
 }
+
+const median = (values) => percentile(values, 0.5);
 
 /**
  * Runs each case once per round, interleaved. A case is a function that
@@ -42,4 +45,4 @@ async function compare({ title, baseline, bytesPerOperation, rounds, progress, c
   };
 }
 
-module.exports = { compare, median };
+module.exports = { compare, median, percentile };

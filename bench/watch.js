@@ -10,7 +10,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const readline = require('node:readline');
 const { open } = require('..');
-const { median } = require('./measure');
+const { median, percentile } = require('./measure');
 
 const WRITER = `
 const fs = require('node:fs');
@@ -24,11 +24,6 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', ()
   fs.closeSync(fd);
   process.stdout.write(JSON.stringify({ opened: String(opened), firstWrite: String(firstWrite) }) + '\\n');
 });`;
-
-function percentile(values, fraction) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
