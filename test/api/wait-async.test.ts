@@ -68,8 +68,14 @@ const poolOfFour = (process.versions as Record<string, string | undefined>).deno
   const slow = readFileMilliseconds(small);
   const outcome = await Promise.race([slow, new Promise((resolve) => setTimeout(() => resolve('still waiting'), READ_FILE_BOUND_MS * 4))]);
   expect(outcome).toBe('still waiting');
-  for (const path of fifos) closeSync(openSync(path, 'w'));  // lets each open through
+  // Lets each open through. A pool may not have started them all, nor in
+  // order (Bun's two pool threads once sat in two of them while a blocking
+  // write open waited for a reader of a third, for good): so the writers
+  // open O_RDWR, which never blocks on a FIFO (Linux), and stay open until
+  // every reader's open has returned.
+  const writers = fifos.map((path) => openSync(path, 'r+'));
   for (const handle of await Promise.all(blocked)) await handle.close();
+  for (const writer of writers) closeSync(writer);
   await slow;
 }, 60_000);
 
