@@ -13,7 +13,7 @@ import {
 /**
  * A function or method the fuzz calls. on: what the call is made on; kind: how
  * its outcome is awaited; twin: what docs/api.md says it behaves like (a Buffer
- * method, or fs), asked about errors without a code.
+ * method, fs, or Atomics), asked about errors without a code.
  */
 export interface Method {
   name: string;
@@ -73,12 +73,13 @@ export const METHODS: Method[] = [
   // view.atomics(type), then one operation (atomics.<name>): index and values
   // as Atomics takes them. wait gets timeout 0 and waitAsync 1 ms, so that
   // no case sleeps; the case's close() settles a waitAsync that is pending.
+  // Their twin is Atomics itself, on a typed array of the same words.
   { name: 'atomics', on: 'view', kind: 'sync', args: [arbAtomicType] },
-  ...['load', 'notify'].map((name): Method => ({ name: `atomics.${name}`, on: 'view', kind: 'sync', args: [arbAtomicType, arbOffset, arbOffset] })),
+  ...['load', 'notify'].map((name): Method => ({ name: `atomics.${name}`, on: 'view', kind: 'sync', args: [arbAtomicType, arbOffset, arbOffset], twin: 'Atomics' })),
   ...['store', 'add', 'sub', 'and', 'or', 'xor', 'exchange', 'wait'].map((name): Method =>
-    ({ name: `atomics.${name}`, on: 'view', kind: 'sync', args: [arbAtomicType, arbOffset, arbAtomicValue] })),
-  { name: 'atomics.compareExchange', on: 'view', kind: 'sync', args: [arbAtomicType, arbOffset, arbAtomicValue, arbAtomicValue] },
-  { name: 'atomics.waitAsync', on: 'view', kind: 'async', args: [arbAtomicType, arbOffset, arbAtomicValue, arbAsyncOptions] },
+    ({ name: `atomics.${name}`, on: 'view', kind: 'sync', args: [arbAtomicType, arbOffset, arbAtomicValue], twin: 'Atomics' })),
+  { name: 'atomics.compareExchange', on: 'view', kind: 'sync', args: [arbAtomicType, arbOffset, arbAtomicValue, arbAtomicValue], twin: 'Atomics' },
+  { name: 'atomics.waitAsync', on: 'view', kind: 'async', args: [arbAtomicType, arbOffset, arbAtomicValue, arbAsyncOptions], twin: 'Atomics' },
   { name: 'equals', on: 'view', kind: 'sync', args: [arbTarget], twin: 'equals' },
   { name: 'compare', on: 'view', kind: 'sync', args: [arbTarget, arbOffset, arbOffset, arbOffset, arbOffset], twin: 'compare' },
   { name: 'toString', on: 'view', kind: 'sync', args: [arbEncoding, arbOffset, arbOffset], twin: 'toString' },

@@ -14,7 +14,8 @@
 //   - a TypeError/RangeError without a code only where the same call on what
 //     docs/api.md says the method behaves like throws the same class and
 //     message: a Buffer of the view's length (a Uint8Array for set()), or fs
-//     for open(), read()/readAsync() (fs.readSync) and createReadStream(). These are V8's own coercion errors
+//     for open(), read()/readAsync() (fs.readSync) and createReadStream(), or
+//     Atomics for a MappedAtomics operation. These are V8's own coercion errors
 //     ("Cannot convert a Symbol value to a number"), which Buffer throws too.
 // Anything else is unexpected: an error without a code that Buffer would not
 // throw (a bug like "Cannot read properties of undefined"), a code with the

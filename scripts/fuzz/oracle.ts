@@ -57,14 +57,38 @@ function documentedKey(error: unknown): string | null {
   return null;
 }
 
+const ATOMIC_ARRAYS: Record<string, Int32ArrayConstructor | Uint32ArrayConstructor | BigInt64ArrayConstructor |
+  BigUint64ArrayConstructor> = { int32: Int32Array, uint32: Uint32Array, bigint64: BigInt64Array, biguint64: BigUint64Array };
+
+/**
+ * Atomics.<operation> on a shared typed array of the view's words, with the
+ * harness's arguments (run.ts: wait's timeout 0): V8's conversions of the
+ * index and values ("Cannot convert a Symbol value to a number") throw there
+ * as they do in MappedAtomics, which mirrors Atomics. wait and notify take
+ * an Int32Array: Atomics waits on no other 32-bit type.
+ */
+function atomicsTwin(operation: string, ctx: Context, [type, index, ...values]: unknown[]): void {
+  const waits = operation === 'wait' || operation === 'waitAsync' || operation === 'notify';
+  const WordArray = waits && type === 'uint32' ? Int32Array : ATOMIC_ARRAYS[String(type)];
+  if (!WordArray) return;
+  const length = Math.floor((ctx.view as { length: number }).length / WordArray.BYTES_PER_ELEMENT);
+  const words = new WordArray(new SharedArrayBuffer(length * WordArray.BYTES_PER_ELEMENT));
+  const atomics = Atomics as unknown as Record<string, (...atomicsArgs: unknown[]) => unknown>;
+  if (operation === 'wait' || operation === 'waitAsync') atomics[operation](words, index, values[0], 0);
+  else atomics[operation](words, index, ...values);
+}
+
 /**
  * The error (or null) of the same call on what docs/api.md says the method
- * behaves like: a Buffer of the view's length (a Uint8Array for set()), or
- * fs for open(), read()/readAsync() and createReadStream(). The oracle for errors without a code.
+ * behaves like: a Buffer of the view's length (a Uint8Array for set()), fs
+ * for open(), read()/readAsync() and createReadStream(), or Atomics for a
+ * MappedAtomics operation. The oracle for errors without a code.
  */
 function twinOutcome(method: Method, ctx: Context, args: unknown[]): unknown {
   try {
-    if (method.twin === 'fs.openSync') {
+    if (method.twin === 'Atomics') {
+      atomicsTwin(method.name.slice('atomics.'.length), ctx, args);
+    } else if (method.twin === 'fs.openSync') {
       fs.closeSync(fs.openSync(confinePath(args[0], ctx) as fs.PathLike, 'r'));
     } else if (method.twin === 'fs.readSync') {
       const fd = fs.openSync(ctx.fixtures.paths.ro, 'r');
@@ -123,7 +147,7 @@ export function classify(testCase: Case, ctx: Context, args: unknown[], outcome:
   }
   if (error && typeof error === 'object' && code === undefined && method.twin) {
     const twinError = twinOutcome(method, ctx, args) as ErrorLike | null;
-    const like = method.twin.startsWith('fs.') ? method.twin : 'Buffer';
+    const like = method.twin.startsWith('fs.') || method.twin === 'Atomics' ? method.twin : 'Buffer';
     if (twinError && typeof twinError === 'object' && twinError.code === undefined &&
       twinError.constructor?.name === name && twinError.message === message) {
       return { key: `${name} (no code, as ${like}): ${message}` };

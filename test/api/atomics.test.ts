@@ -68,9 +68,16 @@ describe.each(Object.keys(TYPES) as (keyof typeof TYPES)[])('%s', (type) => {
 
   test('indices are converted as Atomics converts them; out of range is a RangeError', () => {
     const [mapped, reference] = fresh();
-    for (const index of [0, 1.9, '2', true, null, undefined, NaN, -0, -1, mapped.length, 2 ** 53, Infinity, 'x']) {
+    // An index whose conversion throws (a valueOf giving a Symbol, a typed
+    // array over a detached buffer, whose toString cannot join) throws V8's
+    // own TypeError, as from Atomics.
+    const detached = new Uint8Array(new ArrayBuffer(4));
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    for (const index of [0, 1.9, '2', true, null, undefined, NaN, -0, -1, mapped.length, 2 ** 53, Infinity, 'x',
+      { valueOf: () => Symbol('index') }, detached]) {
       const expected = outcome(() => Atomics.load(reference.subarray(0, mapped.length) as Int32Array, index as number));
-      expect([index, outcome(() => mapped.load(index as number))]).toEqual([index, expected]);
+      const label = typeof index === 'object' && index !== null ? Object.prototype.toString.call(index) : String(index);
+      expect([label, outcome(() => mapped.load(index as number))]).toEqual([label, expected]);
     }
     expect(() => mapped.add(mapped.length, 1 as never)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
     // An index that util.inspect cannot show (a DataView over a detached
